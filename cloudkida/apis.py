@@ -1,0 +1,35 @@
+"""Platform-level API views: the API root."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+
+class ApiRootApi(APIView):
+    """Entry point of the public API: links to the schema and the interactive docs."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ApiRoot",
+            {"name": serializers.CharField(), "version": serializers.CharField(), "links": serializers.DictField()},
+        )
+    )
+    def get(self, request):
+        return Response(
+            {
+                "name": "CloudKida API",
+                "version": "v1",
+                "links": {
+                    "schema": reverse("api-schema", request=request),
+                    "docs": reverse("api-docs", request=request),
+                },
+            }
+        )

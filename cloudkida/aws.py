@@ -1,0 +1,90 @@
+"""The only place boto3 clients are built.
+
+Every client gets the configured region, the endpoint override used for local emulation (moto server,
+LocalStack, DynamoDB Local), adaptive retries and connect/read timeouts. Clients are cached per thread,
+because boto3 sessions are not thread-safe, and the cache can be dropped (``reset``) when the settings
+that shaped them change — as tests do when they switch between moto in-process and moto server.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
+_local = threading.local()
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def _config() -> Config:
+    return Config(
+        region_name=settings.AWS_REGION,
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        retries={"mode": "adaptive", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
+    )
+
+
+def client(service_name: str, *, credentials: dict[str, str] | None = None) -> Any:
+    """A configured boto3 client for ``service_name``.
+
+    With ``credentials`` (AccessKeyId/SecretAccessKey/SessionToken, as STS returns them) a fresh,
+    uncached client is built for those credentials only.
+    """
+    if credentials is not None:
+        return _build(service_name, credentials)
+    cache = getattr(_local, "clients", None)
+    if cache is None or getattr(_local, "generation", None) != _generation:
+        cache = _local.clients = {}
+        _local.generation = _generation
+    key = (service_name, settings.AWS_REGION, settings.AWS_ENDPOINT_URL)
+    if key not in cache:
+        cache[key] = _build(service_name, None)
+    return cache[key]
+
+
+def _build(service_name: str, credentials: dict[str, str] | None) -> Any:
+    session = boto3.session.Session()
+    kwargs: dict[str, Any] = {"config": _config()}
+    if settings.AWS_ENDPOINT_URL:
+        kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
+    if credentials:
+        kwargs.update(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken"),
+        )
+    built = session.client(service_name, **kwargs)
+    for hook in _client_hooks:
+        hook(built)
+    return built
+
+
+_client_hooks: list = []
+
+
+def add_client_hook(hook):
+    """Run ``hook(client)`` on every client built from now on (benchmarks, test guards).
+
+    Returns a function that removes the hook again. Cached clients are dropped so the hook sees all.
+    """
+    _client_hooks.append(hook)
+    reset()
+
+    def remove() -> None:
+        if hook in _client_hooks:
+            _client_hooks.remove(hook)
+        reset()
+
+    return remove
+
+
+def reset() -> None:
+    """Drop every cached client, in every thread, so the next call builds fresh ones."""
+    global _generation
+    with _generation_lock:
+        _generation += 1

@@ -1,0 +1,17 @@
+"""The DynamoDB repository base shared by every app's adapter."""
+
+from cloudkida.dynamo.cursor import QueryScope
+from cloudkida.dynamo.keys import Prefix, check_tenant_id, tenant_index_pk, tenant_pk
+from cloudkida.dynamo.store import Page, Table, Unique, maintenance
+
+__all__ = [
+    "Page",
+    "Prefix",
+    "QueryScope",
+    "Table",
+    "Unique",
+    "check_tenant_id",
+    "maintenance",
+    "tenant_index_pk",
+    "tenant_pk",
+]

@@ -1,0 +1,401 @@
+"""The repository base: conditional writes, versioned updates, uniqueness, pagination.
+
+Adapters (each app's ``repository.py``) build keys with ``cloudkida.dynamo.keys`` and hand plain
+Python dicts to a ``Table``; they map items to entities. Nothing here knows about HTTP or entities.
+
+Rules kept here so no adapter can forget them:
+- creates are conditional (``attribute_not_exists(PK)``) and start at ``version`` 1;
+- updates and deletes name the ``version`` they expect; a lost race raises ``Conflict`` (409);
+- uniqueness markers are written in the same transaction as the item they guard;
+- reads are GetItem or Query on a known partition; ``scan`` exists only inside ``maintenance()``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloudkida import aws
+from cloudkida.dynamo import cursor as cursors
+from cloudkida.dynamo.keys import unique_key
+from cloudkida.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_maintenance: contextvars.ContextVar[str | None] = contextvars.ContextVar("dynamo_maintenance", default=None)
+
+MAX_PAGE_SIZE = 100
+_TRANSACTION_RETRIES = 3
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return {_from_dynamo(v) for v in value}
+    return value
+
+
+@contextmanager
+def maintenance(reason: str) -> Iterator[None]:
+    """Mark code as maintenance (never a request path): the only place a Scan is allowed."""
+    token = _maintenance.set(reason)
+    try:
+        yield
+    finally:
+        _maintenance.reset(token)
+
+
+def in_maintenance() -> str | None:
+    return _maintenance.get()
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A uniqueness constraint: ``kind``=``value``, platform-wide or within ``tenant_id``."""
+
+    kind: str
+    value: str
+    tenant_id: str | None = None
+
+    def key(self) -> dict[str, str]:
+        return unique_key(self.kind, self.value, tenant_id=self.tenant_id)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None = None
+
+
+@dataclass
+class Table:
+    """One DynamoDB table, addressed through the shared client."""
+
+    name: str
+
+    @property
+    def client(self) -> Any:
+        return aws.client("dynamodb")
+
+    # --- reads --------------------------------------------------------------------------------
+    def get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        response = self._call(
+            "get_item", TableName=self.name, Key=serialize({"PK": pk, "SK": sk}), ConsistentRead=consistent
+        )
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def query(
+        self,
+        *,
+        scope: cursors.QueryScope,
+        limit: int = 50,
+        cursor: str | None = None,
+        forward: bool = True,
+        filters: dict[str, Any] | None = None,
+    ) -> Page:
+        """One page of a partition (``scope.partition``) optionally narrowed by sort-key prefix.
+
+        ``filters`` are equality filters on plain attributes, applied by DynamoDB after the key
+        condition; a page may then hold fewer than ``limit`` items and still have a cursor.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValidationFailed(
+                f"limit must be between 1 and {MAX_PAGE_SIZE}.", code="invalid_limit", details={"limit": limit}
+            )
+        pk_name, sk_name = (f"{scope.index}PK", f"{scope.index}SK") if scope.index else ("PK", "SK")
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": scope.partition}
+        condition = "#pk = :pk"
+        if scope.sk_prefix:
+            names["#sk"] = sk_name
+            values[":skp"] = scope.sk_prefix
+            condition += " AND begins_with(#sk, :skp)"
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "Limit": limit,
+            "ScanIndexForward": forward,
+        }
+        if filters:
+            parts = []
+            for n, (attr, value) in enumerate(sorted(filters.items())):
+                names[f"#f{n}"] = attr
+                values[f":f{n}"] = value
+                parts.append(f"#f{n} = :f{n}")
+            request["FilterExpression"] = " AND ".join(parts)
+        request["ExpressionAttributeNames"] = names
+        request["ExpressionAttributeValues"] = serialize(values)
+        if scope.index:
+            request["IndexName"] = scope.index
+        if cursor:
+            start = cursors.decode(scope, cursor)
+            if start.get(pk_name) != {"S": scope.partition}:
+                raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
+            request["ExclusiveStartKey"] = start
+        response = self._call("query", **request)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[deserialize(i) for i in response.get("Items", [])],
+            cursor=cursors.encode(scope, last) if last else None,
+        )
+
+    def query_all(self, scope: cursors.QueryScope) -> Iterator[dict[str, Any]]:
+        """Every item of a partition, page by page (for jobs, exports and offboarding)."""
+        cursor = None
+        while True:
+            page = self.query(scope=scope, limit=MAX_PAGE_SIZE, cursor=cursor)
+            yield from page.items
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
+    # --- writes -------------------------------------------------------------------------------
+    def create(self, item: dict[str, Any], *, unique: Sequence[Unique] = ()) -> dict[str, Any]:
+        """Write a new item at version 1; Conflict if it, or any of its unique values, exists."""
+        item = {**item, "version": 1}
+        if not unique:
+            try:
+                self._call(
+                    "put_item",
+                    TableName=self.name,
+                    Item=serialize(item),
+                    ConditionExpression="attribute_not_exists(PK)",
+                    _expected=("ConditionalCheckFailedException",),
+                )
+            except ClientError as error:
+                raise Conflict("It already exists.", code="already_exists", details={"key": _key(item)}) from error
+            return item
+        owner = _key(item)
+        operations = [
+            {
+                "Put": {
+                    "TableName": self.name,
+                    "Item": serialize(item),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        ]
+        operations += [self._unique_put(u, owner) for u in unique]
+        labels = ["item"] + [f"{u.kind}" for u in unique]
+        self.transact(operations, labels=labels, values={u.kind: u.value for u in unique})
+        return item
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        expected_version: int,
+        changes: dict[str, Any],
+        remove: Sequence[str] = (),
+        swap_unique: Sequence[tuple[Unique, Unique]] = (),
+    ) -> dict[str, Any]:
+        """Apply ``changes`` if the item is still at ``expected_version``; returns the new item.
+
+        ``swap_unique`` moves uniqueness markers (old → new) in the same transaction.
+        """
+        if not changes and not remove:
+            raise ValidationFailed("Nothing to change.", code="nothing_to_change")
+        names = {"#version": "version"}
+        values = {":expected": expected_version, ":next": expected_version + 1}
+        sets = ["#version = :next"]
+        for n, (attr, value) in enumerate(changes.items()):
+            names[f"#a{n}"] = attr
+            if value is None:
+                remove = [*remove, attr]
+                continue
+            values[f":a{n}"] = value
+            sets.append(f"#a{n} = :a{n}")
+        removes = []
+        for n, attr in enumerate(remove):
+            names[f"#r{n}"] = attr
+            removes.append(f"#r{n}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        update = {
+            "TableName": self.name,
+            "Key": serialize({"PK": pk, "SK": sk}),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(PK) AND #version = :expected",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+        }
+        if swap_unique:
+            owner = {"PK": pk, "SK": sk}
+            operations = [{"Update": update}]
+            labels = ["item"]
+            for old, new in swap_unique:
+                operations.append({"Delete": {"TableName": self.name, "Key": serialize(old.key())}})
+                operations.append(self._unique_put(new, owner))
+                labels += [f"{old.kind}-release", new.kind]
+            self._transact_versioned(pk, sk, operations, labels, {new.kind: new.value for _, new in swap_unique})
+            return self.get(pk, sk, consistent=True) or {}
+        try:
+            response = self._call(
+                "update_item", **update, ReturnValues="ALL_NEW", _expected=("ConditionalCheckFailedException",)
+            )
+        except ClientError as error:
+            raise self._version_error(pk, sk, expected_version) from error
+        return deserialize(response["Attributes"])
+
+    def delete(self, pk: str, sk: str, *, expected_version: int | None = None, unique: Sequence[Unique] = ()) -> None:
+        """Delete the item (and its uniqueness markers); with ``expected_version``, only at that version."""
+        delete: dict[str, Any] = {"TableName": self.name, "Key": serialize({"PK": pk, "SK": sk})}
+        if expected_version is not None:
+            delete["ConditionExpression"] = "attribute_exists(PK) AND #version = :expected"
+            delete["ExpressionAttributeNames"] = {"#version": "version"}
+            delete["ExpressionAttributeValues"] = serialize({":expected": expected_version})
+        if unique:
+            operations = [{"Delete": delete}] + [
+                {"Delete": {"TableName": self.name, "Key": serialize(u.key())}} for u in unique
+            ]
+            self._transact_versioned(pk, sk, operations, ["item"] + [u.kind for u in unique], {})
+            return
+        try:
+            self._call("delete_item", **delete, _expected=("ConditionalCheckFailedException",))
+        except ClientError as error:
+            raise self._version_error(pk, sk, expected_version or 0) from error
+
+    def put_unconditional(self, item: dict[str, Any]) -> None:
+        """Overwrite an item whatever is there: only for append-only records (events, step logs)."""
+        self._call("put_item", TableName=self.name, Item=serialize(item))
+
+    def transact(self, operations: list[dict], *, labels: Sequence[str], values: dict[str, str]) -> None:
+        """TransactWriteItems; a failed condition becomes Conflict naming the constraint that failed."""
+        for attempt in range(_TRANSACTION_RETRIES):
+            try:
+                self._call(
+                    "transact_write_items",
+                    TransactItems=operations,
+                    _expected=("TransactionCanceledException",),
+                )
+                return
+            except ClientError as error:
+                reasons = error.response.get("CancellationReasons") or []
+                codes = [r.get("Code", "None") for r in reasons]
+                failed = [labels[i] for i, c in enumerate(codes) if c == "ConditionalCheckFailed" and i < len(labels)]
+                if failed:
+                    conflict = Conflict(
+                        _conflict_message(failed[0], values),
+                        code="already_exists" if failed[0] != "item" else "conflict",
+                        details={
+                            "constraint": failed[0],
+                            **({failed[0]: values[failed[0]]} if failed[0] in values else {}),
+                        },
+                    )
+                    conflict.failed = failed  # type: ignore[attr-defined]
+                    raise conflict from error
+                if "TransactionConflict" in codes and attempt + 1 < _TRANSACTION_RETRIES:
+                    continue
+                if "TransactionConflict" in codes:
+                    raise Conflict("Another change to the same records is in progress; retry.") from error
+                raise ServiceUnavailable(details={"reasons": codes}) from error
+
+    def scan_for_maintenance(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Scan the whole table. Allowed only inside ``maintenance()``: never on a request path."""
+        if not in_maintenance():
+            raise RuntimeError("Scan outside maintenance(): use a Query on a known partition.")
+        paginator = self.client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.name, **kwargs):
+            for item in page.get("Items", []):
+                yield deserialize(item)
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _unique_put(self, unique: Unique, owner: dict[str, str]) -> dict:
+        marker = {
+            **unique.key(),
+            "kind": unique.kind,
+            "value": unique.value,
+            "owner_pk": owner["PK"],
+            "owner_sk": owner["SK"],
+        }
+        return {
+            "Put": {
+                "TableName": self.name,
+                "Item": serialize(marker),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def _transact_versioned(self, pk: str, sk: str, operations: list, labels: list, values: dict) -> None:
+        try:
+            self.transact(operations, labels=labels, values=values)
+        except Conflict as conflict:
+            if getattr(conflict, "failed", [None])[0] == "item":
+                current = self.get(pk, sk, consistent=True)
+                if current is None:
+                    raise NotFound(details={"key": {"PK": pk, "SK": sk}}) from conflict
+                raise Conflict(
+                    "It was changed by someone else; reload and try again.",
+                    code="version_conflict",
+                    details={"current_version": current.get("version")},
+                ) from conflict
+            raise
+
+    def _version_error(self, pk: str, sk: str, expected_version: int) -> Exception:
+        current = self.get(pk, sk, consistent=True)
+        if current is None:
+            return NotFound(details={"key": {"PK": pk, "SK": sk}})
+        return Conflict(
+            "It was changed by someone else; reload and try again.",
+            code="version_conflict",
+            details={"expected_version": expected_version, "current_version": current.get("version")},
+        )
+
+    def _call(self, operation: str, _expected: tuple[str, ...] = (), **kwargs: Any) -> dict:
+        """Call DynamoDB; errors the caller expects pass through, anything else is a 5xx."""
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in _expected:
+                raise
+            raise ServiceUnavailable(
+                "The data store is unavailable. Try again shortly.",
+                details={"operation": operation, "error": error.response["Error"]["Code"]},
+            ) from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(
+                "The data store is unreachable. Try again shortly.",
+                details={"operation": operation, "error": type(error).__name__},
+            ) from error
+
+
+def _key(item: dict[str, Any]) -> dict[str, str]:
+    return {"PK": item["PK"], "SK": item["SK"]}
+
+
+def _conflict_message(label: str, values: dict[str, str]) -> str:
+    if label == "item":
+        return "It already exists."
+    value = values.get(label)
+    return f"The {label} {value!r} is already taken." if value else f"The {label} is already taken."

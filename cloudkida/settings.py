@@ -1,0 +1,262 @@
+"""One settings module for every environment, driven by environment variables.
+
+CLOUDKIDA_ENV picks a profile: ``local`` (the default, used by ``make run``), ``test`` (pytest) or
+``production`` (Lambda). Production refuses to start with unsafe defaults: see ``_check_production``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENV = os.environ.get("CLOUDKIDA_ENV", "local")
+if ENV not in {"local", "test", "production"}:
+    raise ImproperlyConfigured(f"CLOUDKIDA_ENV must be local, test or production, not {ENV!r}")
+IS_PRODUCTION = ENV == "production"
+
+_INSECURE_KEY = "django-insecure-local-development-key-never-use-in-production"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+# Where `make run` writes the address of the local AWS emulator it started (see scripts/localaws.py).
+LOCAL_STATE_DIR = Path(_env("CLOUDKIDA_LOCAL_STATE_DIR", str(BASE_DIR / ".local")))
+
+
+def _local_aws_endpoint() -> str | None:
+    """The moto server endpoint `make run` recorded, if any (local profile only)."""
+    state = LOCAL_STATE_DIR / "localaws.json"
+    if ENV != "local" or not state.exists():
+        return None
+    return json.loads(state.read_text())["endpoint_url"]
+
+
+SECRET_KEY = _env("DJANGO_SECRET_KEY", None if IS_PRODUCTION else _INSECURE_KEY) or ""
+DEBUG = _env_bool("DJANGO_DEBUG", ENV == "local")
+
+# The apex domain tenants live under: <slug>.<CLOUDKIDA_BASE_DOMAIN>. Locally `localhost`, which every
+# browser resolves (with subdomains) to loopback without DNS set-up.
+CLOUDKIDA_BASE_DOMAIN = _env("CLOUDKIDA_BASE_DOMAIN", "localhost")
+ALLOWED_HOSTS = _env_list(
+    "DJANGO_ALLOWED_HOSTS",
+    "" if IS_PRODUCTION else f"localhost,127.0.0.1,.{CLOUDKIDA_BASE_DOMAIN},testserver",
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "cloudkida",
+    "tenants",
+    "accounts",
+    "labs",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "cloudkida.logging.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cloudkida.urls"
+WSGI_APPLICATION = "cloudkida.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_from_url(url: str) -> dict:
+    """Parse the small subset of DATABASE_URL forms we support: sqlite:///path and postgres://."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": parsed.path[1:] or ":memory:"}
+    if parsed.scheme in {"postgres", "postgresql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": parsed.path.lstrip("/"),
+            "USER": parsed.username or "",
+            "PASSWORD": parsed.password or "",
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+        }
+    raise ImproperlyConfigured(f"Unsupported DATABASE_URL scheme {parsed.scheme!r}")
+
+
+# Django's own database holds only Django internals (system-admin users, sessions, admin log).
+# Tenant data lives in DynamoDB behind the repository layer.
+DATABASES = {"default": _database_from_url(_env("DATABASE_URL", f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}") or "")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = _env("DJANGO_STATIC_URL", "/static/")
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- AWS -------------------------------------------------------------------------------------------
+AWS_REGION = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
+# Endpoint override for local emulation (moto server, LocalStack, DynamoDB Local). Unset in production.
+AWS_ENDPOINT_URL = _env("CLOUDKIDA_AWS_ENDPOINT_URL") or _local_aws_endpoint()
+if AWS_ENDPOINT_URL and ENV == "local":
+    # Emulators accept any credentials; these placeholders keep a real profile from being used by accident.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+AWS_CONNECT_TIMEOUT = float(_env("CLOUDKIDA_AWS_CONNECT_TIMEOUT", "2") or 2)  # seconds
+AWS_READ_TIMEOUT = float(_env("CLOUDKIDA_AWS_READ_TIMEOUT", "10") or 10)  # seconds
+AWS_MAX_ATTEMPTS = int(_env("CLOUDKIDA_AWS_MAX_ATTEMPTS", "5") or 5)  # total tries, adaptive mode
+
+# Every AWS resource name starts with this prefix, so several stages can share one account.
+CLOUDKIDA_RESOURCE_PREFIX = _env("CLOUDKIDA_RESOURCE_PREFIX", "cloudkida-local" if not IS_PRODUCTION else "")
+CLOUDKIDA_ASSETS_BUCKET = _env("CLOUDKIDA_ASSETS_BUCKET", f"{CLOUDKIDA_RESOURCE_PREFIX}-tenant-assets")
+CLOUDKIDA_SENDER_EMAIL = _env("CLOUDKIDA_SENDER_EMAIL", "no-reply@cloudkida.localhost")
+# How long a pagination cursor stays valid, in seconds.
+CLOUDKIDA_CURSOR_MAX_AGE = int(_env("CLOUDKIDA_CURSOR_MAX_AGE", "3600") or 3600)
+# The slug of the shared tenant that individual learners join.
+CLOUDKIDA_DEFAULT_TENANT = _env("CLOUDKIDA_DEFAULT_TENANT", "learners")
+
+AWS_STORAGE_BUCKET_NAME = CLOUDKIDA_ASSETS_BUCKET
+AWS_S3_REGION_NAME = AWS_REGION
+AWS_S3_ENDPOINT_URL = AWS_ENDPOINT_URL
+AWS_SES_REGION_NAME = AWS_REGION
+AWS_SES_REGION_ENDPOINT = _env("CLOUDKIDA_SES_ENDPOINT", f"email.{AWS_REGION}.amazonaws.com")
+DEFAULT_FROM_EMAIL = CLOUDKIDA_SENDER_EMAIL
+EMAIL_BACKEND = _env(
+    "DJANGO_EMAIL_BACKEND",
+    "django_ses.SESBackend" if IS_PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
+
+# --- API -------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cloudkida.errors.api_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CloudKida API",
+    "DESCRIPTION": "Public API of the CloudKida hands-on labs control plane.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# --- Logging ---------------------------------------------------------------------------------------
+LOG_LEVEL = _env("CLOUDKIDA_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "cloudkida.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"handlers": [], "propagate": False},
+        "botocore": {"level": "WARNING"},
+        "werkzeug": {"level": "WARNING"},
+    },
+}
+
+# --- Security --------------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(_env("DJANGO_HSTS_SECONDS", "31536000") or 31536000)  # one year
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Settings production cannot run without. Each must be set explicitly in the environment.
+PRODUCTION_REQUIRED = (
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "CLOUDKIDA_BASE_DOMAIN",
+    "CLOUDKIDA_RESOURCE_PREFIX",
+    "CLOUDKIDA_SENDER_EMAIL",
+    "DATABASE_URL",
+)
+
+
+def check_production(environ: dict[str, str], secret_key: str, debug: bool, endpoint: str | None) -> None:
+    """Refuse to start production with unsafe defaults. Raises ImproperlyConfigured naming each problem."""
+    problems = [f"{name} is not set" for name in PRODUCTION_REQUIRED if not environ.get(name)]
+    if debug:
+        problems.append("DEBUG must be off")
+    if secret_key == _INSECURE_KEY or secret_key.startswith("django-insecure") or len(secret_key) < 50:
+        problems.append("DJANGO_SECRET_KEY must be a unique value of at least 50 characters")
+    if endpoint:
+        problems.append("CLOUDKIDA_AWS_ENDPOINT_URL must not point production at an emulator")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems))
+
+
+if IS_PRODUCTION:
+    check_production(dict(os.environ), SECRET_KEY, DEBUG, AWS_ENDPOINT_URL)
+
+if ENV == "test":
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    CLOUDKIDA_RESOURCE_PREFIX = "cloudkida-test"
+    CLOUDKIDA_ASSETS_BUCKET = AWS_STORAGE_BUCKET_NAME = "cloudkida-test-tenant-assets"
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# How long a process may serve a tenant record from memory before re-reading it, in seconds.
+CLOUDKIDA_TENANT_CACHE_SECONDS = float(_env("CLOUDKIDA_TENANT_CACHE_SECONDS", "30") or 30)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from cloudkida.apis import ApiRootApi
+from cloudkida.health import healthz
+
+api_v1 = [
+    path("", ApiRootApi.as_view(), name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]
+
+handler400 = "cloudkida.views.bad_request"
+handler403 = "cloudkida.views.permission_denied"
+handler404 = "cloudkida.views.page_not_found"
+handler500 = "cloudkida.views.server_error"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make run`: local AWS, bootstrap, demo data, then the app on 127.0.0.1:8000 (CLOUDKIDA_PORT).
+# Ctrl-C stops the app and the emulator it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+STATE="${CLOUDKIDA_LOCAL_STATE_DIR:-.local}"
+PORT="${CLOUDKIDA_PORT:-8000}"
+export CLOUDKIDA_LOCAL_STATE_DIR="$STATE"
+mkdir -p "$STATE"
+export CLOUDKIDA_ENV=local
+
+"$PY" scripts/localaws.py --state-dir "$STATE" > "$STATE/localaws.log" 2>&1 &
+AWS_PID=$!
+cleanup() {
+  trap - EXIT INT TERM
+  [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null || true
+  kill "$AWS_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  echo "Stopped CloudKida and local AWS."
+}
+trap cleanup EXIT INT TERM
+
+# Wait for the emulator to finish replaying and announce its port (it writes localaws.json).
+for _ in $(seq 1 600); do
+  [ -f "$STATE/localaws.json" ] && break
+  kill -0 "$AWS_PID" 2>/dev/null || { cat "$STATE/localaws.log"; exit 1; }
+  sleep 0.2
+done
+[ -f "$STATE/localaws.json" ] || { echo "local AWS did not start"; cat "$STATE/localaws.log"; exit 1; }
+grep localaws: "$STATE/localaws.log" || true
+
+"$PY" manage.py migrate --noinput -v 0
+"$PY" manage.py bootstrap
+"$PY" manage.py seed_demo
+
+ADMIN_PASSWORD=$("$PY" -c 'import json,sys;print(json.load(open(sys.argv[1]))["password"])' "$STATE/demo-credentials.json")
+cat <<MSG
+
+CloudKida is running (Ctrl-C stops it and local AWS):
+  Health            http://127.0.0.1:$PORT/healthz
+  Django admin      http://127.0.0.1:$PORT/admin/      user: admin   password: ${ADMIN_PASSWORD}
+  API root          http://127.0.0.1:$PORT/api/v1/
+  API docs          http://127.0.0.1:$PORT/api/v1/docs/
+  Demo tenants      acme (Premium), learners (shared default tenant)
+  Local AWS         $(cat "$STATE/localaws.json")
+
+MSG
+"$PY" manage.py runserver 127.0.0.1:$PORT --noreload &
+APP_PID=$!
+wait "$APP_PID"

@@ -1,0 +1,101 @@
+"""Tenant entities and value objects (no boto3, no Django request)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    BASIC = "basic"
+    STANDARD = "standard"
+    PREMIUM = "premium"
+    PLATINUM = "platinum"
+
+    @property
+    def isolation(self) -> Isolation:
+        return Isolation.SILO if self is Tier.PLATINUM else Isolation.POOLED
+
+
+class Isolation(StrEnum):
+    POOLED = "pooled"
+    SILO = "silo"
+
+
+class TenantStatus(StrEnum):
+    PENDING = "PENDING"
+    PROVISIONING = "PROVISIONING"
+    ACTIVE = "ACTIVE"
+    FAILED = "FAILED"
+    DEACTIVATED = "DEACTIVATED"
+    OFFBOARDING = "OFFBOARDING"
+
+
+# Sub-domains CloudKida keeps for itself; no tenant may take them.
+RESERVED_SLUGS = frozenset(
+    {
+        "www",
+        "api",
+        "admin",
+        "app",
+        "static",
+        "media",
+        "auth",
+        "login",
+        "logout",
+        "signup",
+        "register",
+        "mail",
+        "email",
+        "smtp",
+        "ftp",
+        "status",
+        "docs",
+        "help",
+        "support",
+        "billing",
+        "cloudkida",
+        "assets",
+        "cdn",
+        "dashboard",
+        "portal",
+        "console",
+        "ops",
+        "internal",
+        "root",
+        "system",
+        "test",
+        "dev",
+        "staging",
+        "prod",
+        "production",
+        "localhost",
+    }
+)
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
+
+
+@dataclass
+class Tenant:
+    tenant_id: str  # the slug: a DNS label, immutable, leads every partition key of the tenant
+    name: str
+    tier: Tier
+    status: TenantStatus
+    created_at: datetime
+    admin_email: str = ""
+    country: str = ""
+    is_default: bool = False
+    identity: dict[str, str] = field(default_factory=dict)
+    branding: dict[str, str] = field(default_factory=dict)
+    data_table: str = ""  # set for siloed tenants once their table exists; pooled tenants share one
+    version: int = 0
+
+    @property
+    def slug(self) -> str:
+        return self.tenant_id
+
+    @property
+    def isolation(self) -> Isolation:
+        return self.tier.isolation

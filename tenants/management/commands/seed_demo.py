@@ -1,0 +1,46 @@
+"""Seed the demo: the shared learners tenant, one isolated organisation, a system admin. Idempotent."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.domain import Role
+from accounts.selectors import user_get_by_email
+from accounts.services import user_create
+from tenants.demo import DEMO_TENANTS, seed_demo_tenants
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenants, their demo users and a system admin, unless they exist."
+
+    def handle(self, *args, **options):
+        if settings.IS_PRODUCTION:
+            raise CommandError("seed_demo is for local and test environments only.")
+        for line in seed_demo_tenants():
+            self.stdout.write(line)
+        for tenant_id, _name, _tier, users in DEMO_TENANTS:
+            for email, name, role in users:
+                if user_get_by_email(tenant_id=tenant_id, email=email):
+                    self.stdout.write(f"found   user           {email} in {tenant_id}")
+                else:
+                    user_create(tenant_id=tenant_id, email=email, name=name, role=Role(role))
+                    self.stdout.write(f"created user           {email} in {tenant_id}")
+        self._system_admin()
+
+    def _system_admin(self):
+        credentials_file = settings.LOCAL_STATE_DIR / "demo-credentials.json"
+        User = get_user_model()
+        if User.objects.filter(username="admin").exists():
+            self.stdout.write("found   system admin   admin (password in .local/demo-credentials.json)")
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "admin@cloudkida.localhost", password)
+        settings.LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
+        credentials_file.write_text(json.dumps({"username": "admin", "password": password}))
+        credentials_file.chmod(0o600)
+        self.stdout.write("created system admin   admin (password in .local/demo-credentials.json)")

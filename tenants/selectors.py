@@ -1,0 +1,51 @@
+"""Reads of tenants."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from cloudkida.cache import TTLCache
+from cloudkida.dynamo import Page, check_tenant_id, tables
+from cloudkida.errors import NotFound
+from tenants import repository
+from tenants.domain import Isolation, Tenant, TenantStatus, Tier
+
+_tenant_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+
+
+def tenant_get(*, tenant_id: str) -> Tenant:
+    """The tenant, read through to DynamoDB; NotFound if there is none."""
+    tenant = repository.get(check_tenant_id(tenant_id))
+    if tenant is None:
+        raise NotFound(f"There is no organisation {tenant_id!r}.", code="tenant_not_found")
+    return tenant
+
+
+def tenant_get_cached(*, tenant_id: str) -> Tenant:
+    """The tenant from a short per-process cache (see CLOUDKIDA_TENANT_CACHE_SECONDS)."""
+    tenant = _tenant_cache.get_or_load(tenant_id, lambda: repository.get(check_tenant_id(tenant_id)))
+    if tenant is None:
+        raise NotFound(f"There is no organisation {tenant_id!r}.", code="tenant_not_found")
+    return tenant
+
+
+def tenant_cache_clear(*, tenant_id: str | None = None) -> None:
+    if tenant_id is None:
+        _tenant_cache.invalidate()
+    else:
+        _tenant_cache.invalidate(tenant_id)
+
+
+def tenant_list(
+    *, status: TenantStatus | None = None, tier: Tier | None = None, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """A page of tenants, oldest first; filter by status and/or tier. Never scans."""
+    return repository.list_page(status=status, tier=tier, limit=limit, cursor=cursor)
+
+
+def tenant_data_table_name(*, tenant_id: str) -> str:
+    """The table holding the tenant's data: its silo table if it is siloed, else the pooled one."""
+    tenant = tenant_get_cached(tenant_id=tenant_id)
+    if tenant.isolation is Isolation.SILO and tenant.data_table:
+        return tenant.data_table
+    return tables.pooled_table().name

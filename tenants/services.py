@@ -1,0 +1,61 @@
+"""Writes and use cases for tenants."""
+
+from __future__ import annotations
+
+from cloudkida import clock
+from cloudkida.errors import ValidationFailed
+from tenants import repository
+from tenants.domain import RESERVED_SLUGS, SLUG_RE, Tenant, TenantStatus, Tier
+from tenants.selectors import tenant_cache_clear
+
+
+def validate_slug(slug: str) -> str:
+    """The slug, if it is a DNS label of 3–40 characters that CloudKida has not reserved."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.match(slug) or "--" in slug:
+        raise ValidationFailed(
+            "The subdomain must be 3 to 40 lower-case letters, digits or single hyphens, "
+            "starting and ending with a letter or digit.",
+            code="invalid_slug",
+            details={"slug": slug[:64]},
+        )
+    if slug in RESERVED_SLUGS:
+        raise ValidationFailed(f"The subdomain {slug!r} is reserved.", code="reserved_slug", details={"slug": slug})
+    return slug
+
+
+def tenant_create(
+    *,
+    slug: str,
+    name: str,
+    tier: Tier,
+    status: TenantStatus = TenantStatus.PENDING,
+    admin_email: str = "",
+    country: str = "",
+    is_default: bool = False,
+) -> Tenant:
+    """Reserve the slug and the organisation name and write the tenant record, in one transaction.
+
+    Conflict (409) if either is taken; exactly one of several concurrent calls with one slug wins.
+    """
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 100:
+        raise ValidationFailed("The organisation name must be 2 to 100 characters.", code="invalid_name")
+    tenant = Tenant(
+        tenant_id=validate_slug(slug),
+        name=name,
+        tier=Tier(tier),
+        status=status,
+        created_at=clock.now(),
+        admin_email=admin_email.lower(),
+        country=country,
+        is_default=is_default,
+    )
+    return repository.create(tenant)
+
+
+def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
+    """Apply changes if nobody changed the tenant since it was read (else Conflict)."""
+    updated = repository.update(tenant, **changes)
+    tenant_cache_clear(tenant_id=tenant.tenant_id)
+    return updated

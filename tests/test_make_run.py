@@ -1,0 +1,96 @@
+"""`make run` end to end: local AWS, bootstrap, seed, serve; Ctrl-C stops it all; data survives a restart."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunLocal:
+    """scripts/run-local.sh (what `make run` calls) in its own process group, its output in a queue."""
+
+    def __init__(self, state_dir: Path, port: int):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDKIDA_", "DJANGO_", "AWS_"))}
+        env.update(CLOUDKIDA_LOCAL_STATE_DIR=str(state_dir), CLOUDKIDA_PORT=str(port))
+        self.process = subprocess.Popen(  # noqa: S603
+            [str(ROOT / "scripts/run-local.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, text: str, timeout: float = 180) -> None:
+        while True:
+            line = self.lines.get(timeout=timeout)
+            if line is None:
+                raise AssertionError("run-local exited early:\n" + "".join(self.output))
+            self.output.append(line)
+            if text in line:
+                return
+
+    def interrupt(self) -> str:
+        """Ctrl-C the whole process group, as a terminal does; return what it printed while stopping."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        self.process.wait(timeout=60)
+        rest = []
+        while (line := self.lines.get(timeout=10)) is not None:
+            rest.append(line)
+        return "".join(rest)
+
+
+def _wait_until_serving(url: str, run: RunLocal) -> None:
+    # runserver prints its banner to stderr before it accepts; the queue gives us that line.
+    run.wait_for("Quit the server with")
+    assert requests.get(url, timeout=10).status_code in {200, 503}
+
+
+def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_path):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    first = RunLocal(tmp_path, port)
+    first.wait_for("CloudKida is running")
+    _wait_until_serving(f"{base}/healthz", first)
+    assert requests.get(f"{base}/healthz", timeout=10).json()["status"] == "ok"
+    admin = requests.get(f"{base}/admin/login/", timeout=10)
+    assert admin.status_code == 200 and "Django administration" in admin.text
+    assert any("created tenant         acme" in line for line in first.output)
+    assert "Stopped CloudKida and local AWS." in first.interrupt()
+    assert not (tmp_path / "localaws.json").exists(), "local AWS was not stopped"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{base}/healthz", timeout=5)
+
+    second = RunLocal(tmp_path, port)
+    second.wait_for("CloudKida is running")
+    _wait_until_serving(f"{base}/healthz", second)
+    assert any("restored" in line for line in second.output)
+    assert any("found   tenant         acme" in line for line in second.output)
+    assert any("Nothing to do" in line for line in second.output)
+    second.interrupt()
