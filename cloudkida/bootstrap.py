@@ -37,16 +37,19 @@ def _name(suffix: str) -> str:
     return f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{suffix}"
 
 
-def ensure_user_pool(suffix: str) -> Outcome:
-    """A Cognito user pool with CloudKida's custom attributes (tenantId, userRole)."""
+def find_user_pool(name: str) -> str:
+    """The id of the user pool called ``name``, or "" (lists pools: bootstrap and retries only)."""
     cognito = aws.client("cognito-idp")
-    name = _name(suffix)
-    paginator = cognito.get_paginator("list_user_pools")
-    for page in paginator.paginate(MaxResults=60):
+    for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
         for pool in page["UserPools"]:
             if pool["Name"] == name:
-                return Outcome("user pool", name, False, pool["Id"])
-    pool = cognito.create_user_pool(
+                return pool["Id"]
+    return ""
+
+
+def create_user_pool(name: str) -> str:
+    """A Cognito user pool with CloudKida's custom attributes (tenantId, userRole); returns its id."""
+    pool = aws.client("cognito-idp").create_user_pool(
         PoolName=name,
         UsernameAttributes=["email"],
         AutoVerifiedAttributes=["email"],
@@ -77,7 +80,44 @@ def ensure_user_pool(suffix: str) -> Outcome:
         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         UserPoolTags={"cloudkida:prefix": settings.CLOUDKIDA_RESOURCE_PREFIX},
     )["UserPool"]
-    return Outcome("user pool", name, True, pool["Id"])
+    return pool["Id"]
+
+
+def ensure_user_pool(suffix: str) -> Outcome:
+    name = _name(suffix)
+    found = find_user_pool(name)
+    if found:
+        return Outcome("user pool", name, False, found)
+    return Outcome("user pool", name, True, create_user_pool(name))
+
+
+def ensure_pool_domain(pool_id: str, domain: str) -> Outcome:
+    """The hosted-UI domain of a pool (the pooled pool's login pages)."""
+    cognito = aws.client("cognito-idp")
+    current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain")
+    if current:
+        return Outcome("hosted ui", current, False)
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    return Outcome("hosted ui", domain, True)
+
+
+def ensure_usage_plan(tier: str) -> Outcome:
+    """The API Gateway usage plan of a tier, with the throttle and daily quota from settings."""
+    apigateway = aws.client("apigateway")
+    name = _name(f"tier-{tier}")
+    limits = settings.CLOUDKIDA_TIER_LIMITS[tier]
+    for page in apigateway.get_paginator("get_usage_plans").paginate():
+        for plan in page["items"]:
+            if plan["name"] == name:
+                return Outcome("usage plan", name, False, plan["id"])
+    plan = apigateway.create_usage_plan(
+        name=name,
+        description=f"CloudKida {tier} tier",
+        throttle={"rateLimit": float(limits["rate"]), "burstLimit": int(limits["burst"])},
+        quota={"limit": int(limits["quota_per_day"]), "period": "DAY"},
+        tags={"cloudkida:tier": tier},
+    )
+    return Outcome("usage plan", name, True, plan["id"])
 
 
 def ensure_queue(suffix: str) -> Outcome:
@@ -156,11 +196,18 @@ def bootstrap() -> list[Outcome]:
         outcomes.append(Outcome("table", spec.name, tables.ensure_table(spec)))
     pooled = ensure_user_pool("pooled")
     operations = ensure_user_pool("operations")
-    outcomes += [pooled, operations]
+    outcomes += [pooled, operations, ensure_pool_domain(pooled.detail, _name("pooled"))]
+    plans = {tier: ensure_usage_plan(tier) for tier in settings.CLOUDKIDA_TIER_LIMITS}
+    outcomes += plans.values()
     outcomes += [ensure_queue(q) for q in QUEUES]
     outcomes.append(ensure_bucket(settings.CLOUDKIDA_ASSETS_BUCKET))
     outcomes.append(ensure_sender_identity(settings.CLOUDKIDA_SENDER_EMAIL))
-    record = {"pooled_user_pool_id": pooled.detail, "operations_user_pool_id": operations.detail}
+    record = {
+        "pooled_user_pool_id": pooled.detail,
+        "pooled_domain": _name("pooled"),
+        "operations_user_pool_id": operations.detail,
+        "usage_plans": {tier: outcome.detail for tier, outcome in plans.items()},
+    }
     current = platform_resources()
     control = Table(tables.control_table().name)
     if not current:

@@ -172,9 +172,12 @@ AWS_S3_ENDPOINT_URL = AWS_ENDPOINT_URL
 AWS_SES_REGION_NAME = AWS_REGION
 AWS_SES_REGION_ENDPOINT = _env("CLOUDKIDA_SES_ENDPOINT", f"email.{AWS_REGION}.amazonaws.com")
 DEFAULT_FROM_EMAIL = CLOUDKIDA_SENDER_EMAIL
+AWS_SES_REGION_ENDPOINT_URL = AWS_ENDPOINT_URL
+# SES (django-ses) in production and tests (against moto); the console locally, so a developer reads
+# welcome and invitation emails in the `make run` terminal.
 EMAIL_BACKEND = _env(
     "DJANGO_EMAIL_BACKEND",
-    "django_ses.SESBackend" if IS_PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend" if ENV == "local" else "django_ses.SESBackend",
 )
 
 # --- API -------------------------------------------------------------------------------------------
@@ -256,7 +259,27 @@ if ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     CLOUDKIDA_RESOURCE_PREFIX = "cloudkida-test"
     CLOUDKIDA_ASSETS_BUCKET = AWS_STORAGE_BUCKET_NAME = "cloudkida-test-tenant-assets"
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # How long a process may serve a tenant record from memory before re-reading it, in seconds.
 CLOUDKIDA_TENANT_CACHE_SECONDS = float(_env("CLOUDKIDA_TENANT_CACHE_SECONDS", "30") or 30)
+
+# --- Tenancy and onboarding ------------------------------------------------------------------------
+# API Gateway usage plan per tier: steady rate (requests/second), burst (requests), daily quota (requests).
+CLOUDKIDA_TIER_LIMITS = {
+    "basic": {"rate": 50, "burst": 50, "quota_per_day": 1000},
+    "standard": {"rate": 75, "burst": 100, "quota_per_day": 3000},
+    "premium": {"rate": 100, "burst": 200, "quota_per_day": 5000},
+    "platinum": {"rate": 300, "burst": 300, "quota_per_day": 10000},
+}
+# How onboarding runs: "inline" (in the request; tests), "thread" (in the background; make run),
+# "stepfunctions" (an AWS Step Functions execution; production).
+CLOUDKIDA_WORKFLOW_RUNNER = _env(
+    "CLOUDKIDA_WORKFLOW_RUNNER", {"local": "thread", "test": "inline", "production": "stepfunctions"}[ENV]
+)
+# ARN of the onboarding state machine (production) and of the Lambda that runs one step.
+CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _env("CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN", "")
+# Scheme and port tenant URLs use in emails and redirects (locally http and the runserver port).
+CLOUDKIDA_PUBLIC_SCHEME = _env("CLOUDKIDA_PUBLIC_SCHEME", "https" if IS_PRODUCTION else "http")
+CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _env("CLOUDKIDA_PORT", "8000"))
+# Sign-ups allowed per client address per hour (POST /api/v1/registrations and the sign-up page).
+CLOUDKIDA_SIGNUP_RATE_PER_HOUR = int(_env("CLOUDKIDA_SIGNUP_RATE_PER_HOUR", "10") or 10)

@@ -4,11 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cloudkida.apis import ApiRootApi
 from cloudkida.health import healthz
+from tenants.urls import api_urlpatterns as tenant_apis
 
 api_v1 = [
     path("", ApiRootApi.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *tenant_apis,
 ]
 
 urlpatterns = [

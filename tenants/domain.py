@@ -90,6 +90,13 @@ class Tenant:
     identity: dict[str, str] = field(default_factory=dict)
     branding: dict[str, str] = field(default_factory=dict)
     data_table: str = ""  # set for siloed tenants once their table exists; pooled tenants share one
+    admin_name: str = ""
+    phone: str = ""
+    address: str = ""
+    api_key_id: str = ""
+    failed_step: str = ""
+    failure_reason: str = ""
+    status_token_hash: str = ""  # sha256 of the token that lets the sign-up page poll progress
     version: int = 0
 
     @property
@@ -99,3 +106,30 @@ class Tenant:
     @property
     def isolation(self) -> Isolation:
         return self.tier.isolation
+
+    @property
+    def is_serving(self) -> bool:
+        """Whether the tenant's portal and API may serve requests."""
+        return self.status is TenantStatus.ACTIVE
+
+
+@dataclass
+class StepRecord:
+    """One onboarding step's latest outcome, recorded on the tenant."""
+
+    name: str
+    status: str  # RUNNING | SUCCEEDED | FAILED
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    error: str = ""
+    output: dict = field(default_factory=dict)
+
+
+@dataclass
+class AuditEvent:
+    tenant_id: str
+    at: datetime
+    action: str
+    actor: str
+    details: dict = field(default_factory=dict)

@@ -4,17 +4,21 @@ Items:
 - tenant:       PK ``TENANT#<id>``, SK ``META``; GSI1 ``TENANTS#STATUS#<status>`` / ``<created_at>#<id>``;
                 GSI2 ``TENANTS`` / ``<created_at>#<id>`` (every tenant, newest last)
 - name marker:  PK ``UNIQ#NAME#<name>``, SK ``UNIQ`` (written with the tenant, one transaction)
+- step record:  PK ``TENANT#<id>``, SK ``STEP#<step name>`` (latest outcome and attempt count)
+- audit event:  PK ``TENANT#<id>``, SK ``EVENT#<at>#<random>`` (append-only)
 The slug is the tenant id, so the tenant item itself is the slug's uniqueness marker.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from cloudkida import clock
 from cloudkida.clock import from_iso, to_iso
 from cloudkida.dynamo import Page, Prefix, QueryScope, Table, Unique, tables
 from cloudkida.dynamo.keys import join, tenant_pk
-from tenants.domain import Tenant, TenantStatus, Tier
+from tenants.domain import AuditEvent, StepRecord, Tenant, TenantStatus, Tier
 
 ALL_TENANTS = "TENANTS"
 
@@ -53,6 +57,13 @@ def _to_item(tenant: Tenant) -> dict[str, Any]:
         "identity": tenant.identity,
         "branding": tenant.branding,
         "data_table": tenant.data_table,
+        "admin_name": tenant.admin_name,
+        "phone": tenant.phone,
+        "address": tenant.address,
+        "api_key_id": tenant.api_key_id,
+        "failed_step": tenant.failed_step,
+        "failure_reason": tenant.failure_reason,
+        "status_token_hash": tenant.status_token_hash,
     }
 
 
@@ -69,6 +80,13 @@ def _from_item(item: dict[str, Any]) -> Tenant:
         identity=item.get("identity") or {},
         branding=item.get("branding") or {},
         data_table=item.get("data_table", ""),
+        admin_name=item.get("admin_name", ""),
+        phone=item.get("phone", ""),
+        address=item.get("address", ""),
+        api_key_id=item.get("api_key_id", ""),
+        failed_step=item.get("failed_step", ""),
+        failure_reason=item.get("failure_reason", ""),
+        status_token_hash=item.get("status_token_hash", ""),
         version=int(item["version"]),
     )
 
@@ -122,3 +140,96 @@ def list_page(*, status: TenantStatus | None, tier: Tier | None, limit: int, cur
 
 def delete(tenant: Tenant) -> None:
     _table().delete(*_key(tenant.tenant_id), expected_version=tenant.version, unique=[name_unique(tenant.name)])
+
+
+# --- step log and audit trail (same partition as the tenant, so one Query reads each) ---------------
+
+
+def _step_sk(step: str) -> str:
+    return join(Prefix.STEP, step)
+
+
+def step_started(tenant_id: str, step: str) -> int:
+    """Mark ``step`` RUNNING and count the attempt; returns the attempt number (1 for the first)."""
+    item = _table().upsert(
+        tenant_pk(tenant_id),
+        _step_sk(step),
+        set_values={"status": "RUNNING", "started_at": to_iso(clock.now()), "step": step},
+        add={"attempts": 1},
+        remove=("finished_at", "error"),
+    )
+    return int(item["attempts"])
+
+
+def step_finished(tenant_id: str, step: str, *, ok: bool, output: dict | None, error: str) -> None:
+    _table().upsert(
+        tenant_pk(tenant_id),
+        _step_sk(step),
+        set_values={
+            "status": "SUCCEEDED" if ok else "FAILED",
+            "finished_at": to_iso(clock.now()),
+            "error": error,
+            "output": output or {},
+        },
+    )
+
+
+def steps(tenant_id: str) -> list[StepRecord]:
+    table = _table()
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(Prefix.STEP, ""))
+    return [
+        StepRecord(
+            name=i["step"],
+            status=i["status"],
+            attempts=int(i.get("attempts", 0)),
+            started_at=from_iso(i["started_at"]),
+            finished_at=from_iso(i["finished_at"]) if i.get("finished_at") else None,
+            error=i.get("error", ""),
+            output=i.get("output") or {},
+        )
+        for i in table.query_all(scope)
+    ]
+
+
+def event_add(event: AuditEvent) -> None:
+    """Append an audit event (never overwritten: the sort key is time plus a random suffix)."""
+    _table().create(
+        {
+            "PK": tenant_pk(event.tenant_id),
+            "SK": join(Prefix.EVENT, to_iso(event.at), secrets.token_hex(4)),
+            "at": to_iso(event.at),
+            "action": event.action,
+            "actor": event.actor,
+            "details": event.details,
+        }
+    )
+
+
+def events(tenant_id: str, *, limit: int = 100, cursor: str | None = None) -> Page:
+    """The tenant's audit trail, newest first."""
+    table = _table()
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(Prefix.EVENT, ""))
+    page = table.query(scope=scope, limit=limit, cursor=cursor, forward=False)
+    page.items = [
+        AuditEvent(
+            tenant_id=tenant_id,
+            at=from_iso(i["at"]),
+            action=i["action"],
+            actor=i["actor"],
+            details=i.get("details") or {},
+        )
+        for i in page.items
+    ]
+    return page
+
+
+def delete_everything(tenant_id: str) -> int:
+    """Delete every control-table item in the tenant's partition (record, steps, events) and its
+    name marker. Offboarding only. Returns the number of items deleted."""
+    table = _table()
+    tenant = get(tenant_id)
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), "")
+    keys = [{"PK": i["PK"], "SK": i["SK"]} for i in table.query_all(scope)]
+    if tenant is not None:
+        keys.append(name_unique(tenant.name).key())
+    return table.batch_delete(keys)

@@ -6,16 +6,24 @@ from django.conf import settings
 
 from cloudkida.cache import TTLCache
 from cloudkida.dynamo import Page, check_tenant_id, tables
-from cloudkida.errors import NotFound
+from cloudkida.errors import NotFound, ValidationFailed
 from tenants import repository
 from tenants.domain import Isolation, Tenant, TenantStatus, Tier
 
 _tenant_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
 
 
+def _checked(tenant_id: str) -> str:
+    """A malformed id names no tenant: NotFound, like an unknown one."""
+    try:
+        return check_tenant_id(tenant_id)
+    except ValidationFailed as error:
+        raise NotFound(f"There is no organisation {str(tenant_id)[:64]!r}.", code="tenant_not_found") from error
+
+
 def tenant_get(*, tenant_id: str) -> Tenant:
     """The tenant, read through to DynamoDB; NotFound if there is none."""
-    tenant = repository.get(check_tenant_id(tenant_id))
+    tenant = repository.get(_checked(tenant_id))
     if tenant is None:
         raise NotFound(f"There is no organisation {tenant_id!r}.", code="tenant_not_found")
     return tenant
@@ -23,7 +31,7 @@ def tenant_get(*, tenant_id: str) -> Tenant:
 
 def tenant_get_cached(*, tenant_id: str) -> Tenant:
     """The tenant from a short per-process cache (see CLOUDKIDA_TENANT_CACHE_SECONDS)."""
-    tenant = _tenant_cache.get_or_load(tenant_id, lambda: repository.get(check_tenant_id(tenant_id)))
+    tenant = _tenant_cache.get_or_load(tenant_id, lambda: repository.get(_checked(tenant_id)))
     if tenant is None:
         raise NotFound(f"There is no organisation {tenant_id!r}.", code="tenant_not_found")
     return tenant

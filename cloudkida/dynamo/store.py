@@ -286,6 +286,77 @@ class Table:
         except ClientError as error:
             raise self._version_error(pk, sk, expected_version or 0) from error
 
+    def upsert(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        set_values: dict[str, Any],
+        add: dict[str, int] | None = None,
+        remove: Sequence[str] = (),
+        condition: str | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Create-or-update without a version check: only for logs and counters, never for entities.
+
+        ``add`` increments numbers atomically; ``condition`` (over ``:c*`` values) may guard the write,
+        in which case a failed condition raises ``Conflict``. Returns the item as written.
+        """
+        names, values, sets = {}, {}, []
+        for n, (attr, value) in enumerate(set_values.items()):
+            names[f"#s{n}"] = attr
+            values[f":s{n}"] = value
+            sets.append(f"#s{n} = :s{n}")
+        adds = []
+        for n, (attr, value) in enumerate((add or {}).items()):
+            names[f"#n{n}"] = attr
+            values[f":n{n}"] = value
+            adds.append(f"#n{n} :n{n}")
+        removes = []
+        for n, attr in enumerate(remove):
+            names[f"#r{n}"] = attr
+            removes.append(f"#r{n}")
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "ADD " + ", ".join(adds) if adds else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+            )
+            if part
+        )
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize({"PK": pk, "SK": sk}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+            values.update(condition_values or {})
+        if values:
+            request["ExpressionAttributeValues"] = serialize(values)
+        try:
+            response = self._call("update_item", **request, _expected=("ConditionalCheckFailedException",))
+        except ClientError as error:
+            raise Conflict("The condition on this record no longer holds.") from error
+        return deserialize(response["Attributes"])
+
+    def batch_delete(self, keys: Sequence[dict[str, str]]) -> int:
+        """Delete many items by key, 25 per request, retrying unprocessed ones. Returns how many."""
+        keys = list({(k["PK"], k["SK"]): k for k in keys}.values())
+        for start in range(0, len(keys), 25):
+            pending = [{"DeleteRequest": {"Key": serialize(k)}} for k in keys[start : start + 25]]
+            for _ in range(8):
+                response = self._call("batch_write_item", RequestItems={self.name: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.name, [])
+                if not pending:
+                    break
+            if pending:
+                raise ServiceUnavailable("Some items could not be deleted; run the operation again.")
+        return len(keys)
+
     def put_unconditional(self, item: dict[str, Any]) -> None:
         """Overwrite an item whatever is there: only for append-only records (events, step logs)."""
         self._call("put_item", TableName=self.name, Item=serialize(item))

@@ -9,10 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.domain import Role
-from accounts.selectors import user_get_by_email
-from accounts.services import user_create
-from tenants.demo import DEMO_TENANTS, seed_demo_tenants
+from tenants.demo import seed_demo_tenants
 
 
 class Command(BaseCommand):
@@ -23,13 +20,6 @@ class Command(BaseCommand):
             raise CommandError("seed_demo is for local and test environments only.")
         for line in seed_demo_tenants():
             self.stdout.write(line)
-        for tenant_id, _name, _tier, users in DEMO_TENANTS:
-            for email, name, role in users:
-                if user_get_by_email(tenant_id=tenant_id, email=email):
-                    self.stdout.write(f"found   user           {email} in {tenant_id}")
-                else:
-                    user_create(tenant_id=tenant_id, email=email, name=name, role=Role(role))
-                    self.stdout.write(f"created user           {email} in {tenant_id}")
         self._system_admin()
 
     def _system_admin(self):

@@ -33,6 +33,10 @@ def tenant_create(
     admin_email: str = "",
     country: str = "",
     is_default: bool = False,
+    admin_name: str = "",
+    phone: str = "",
+    address: str = "",
+    status_token_hash: str = "",
 ) -> Tenant:
     """Reserve the slug and the organisation name and write the tenant record, in one transaction.
 
@@ -50,6 +54,10 @@ def tenant_create(
         admin_email=admin_email.lower(),
         country=country,
         is_default=is_default,
+        admin_name=admin_name,
+        phone=phone,
+        address=address,
+        status_token_hash=status_token_hash,
     )
     return repository.create(tenant)
 

@@ -1,0 +1,202 @@
+"""An idempotent step runner, and the Step Functions definition generated from the same steps.
+
+A workflow is an ordered list of ``Step``s. Each step is a function ``step(subject_id) -> dict`` that
+must be idempotent: running it again after a success, or after a failure half-way, converges on the
+same end state and never duplicates a resource. The runner records every attempt through a
+``StepLog`` (the subject's own partition in DynamoDB), skips steps that already succeeded, and on a
+failure stops and reports which step failed and why, so ``resume`` continues from exactly there.
+
+Locally and in tests the runner calls the steps in-process; in production each step is a Task state of
+a Step Functions state machine invoking ``cloudkida.workflows.lambda_entry.run_step`` with the step
+name. Both read the same list, so the two cannot drift (a test compares the committed definition).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from cloudkida.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "SlowDown",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[str], dict[str, Any] | None]
+    description: str = ""
+    # Whether the step runs for this subject (e.g. Platinum-only steps); skipped steps count as done.
+    applies: Callable[[str], bool] = lambda subject_id: True
+
+
+class StepLog(Protocol):
+    def succeeded(self, subject_id: str) -> set[str]: ...
+
+    def started(self, subject_id: str, step: str) -> int: ...
+
+    def finished(self, subject_id: str, step: str, *, ok: bool, output: dict | None, error: str) -> None: ...
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    failed_step: str = ""
+    error: str = ""
+    ran: tuple[str, ...] = ()
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, error: str):
+        super().__init__(f"{step}: {error}")
+        self.step = step
+        self.error = error
+
+
+def is_throttling(error: BaseException) -> bool:
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in THROTTLING_CODES
+
+
+def describe(error: BaseException) -> str:
+    """A one-line reason fit for an operator's screen (no stack trace, no secrets)."""
+    if isinstance(error, ClientError):
+        err = error.response.get("Error", {})
+        return f"{err.get('Code', 'ClientError')}: {err.get('Message', '')}".strip()
+    if isinstance(error, ApplicationError):
+        return f"{error.code}: {error.message}"
+    return f"{type(error).__name__}: {error}"
+
+
+class Workflow:
+    def __init__(
+        self,
+        name: str,
+        steps: list[Step],
+        log: StepLog,
+        *,
+        max_throttle_retries: int = 5,
+        backoff: Callable[[int], None] | None = None,
+    ):
+        self.name = name
+        self.steps = steps
+        self.log = log
+        self.max_throttle_retries = max_throttle_retries
+        self._backoff = backoff or (lambda attempt: time.sleep(min(0.2 * 2**attempt, 5.0)))
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def run_one(self, subject_id: str, step: Step) -> dict[str, Any] | None:
+        """Run one step, retrying AWS throttling with exponential backoff; record the outcome."""
+        self.log.started(subject_id, step.name)
+        attempt = 0
+        while True:
+            try:
+                output = step.run(subject_id) or {}
+            except Exception as error:
+                if is_throttling(error) and attempt < self.max_throttle_retries:
+                    self._backoff(attempt)
+                    attempt += 1
+                    continue
+                reason = describe(error)
+                logger.warning(
+                    "workflow step failed",
+                    extra={"workflow": self.name, "step": step.name, "subject": subject_id, "reason": reason},
+                )
+                self.log.finished(subject_id, step.name, ok=False, output=None, error=reason)
+                raise StepFailed(step.name, reason) from error
+            self.log.finished(subject_id, step.name, ok=True, output=output, error="")
+            return output
+
+    def run(self, subject_id: str) -> RunResult:
+        """Run every step that has not yet succeeded, in order; stop at the first failure."""
+        done = self.log.succeeded(subject_id)
+        ran = []
+        for step in self.steps:
+            if step.name in done or not step.applies(subject_id):
+                continue
+            try:
+                self.run_one(subject_id, step)
+            except StepFailed as failure:
+                return RunResult(ok=False, failed_step=failure.step, error=failure.error, ran=tuple(ran))
+            ran.append(step.name)
+        return RunResult(ok=True, ran=tuple(ran))
+
+    # --- Step Functions ---------------------------------------------------------------------------
+    def state_machine_definition(self, *, step_function_arn: str, failure_step: str) -> dict[str, Any]:
+        """Amazon States Language for this workflow: one Task per step, the same order and names.
+
+        Each Task invokes ``step_function_arn`` with ``{"workflow", "step", "subject_id"}``; throttling
+        is retried with backoff, and any other error goes to ``failure_step`` which records it.
+        """
+        states: dict[str, Any] = {}
+        names = [s.name for s in self.steps]
+        for index, step in enumerate(self.steps):
+            following = names[index + 1] if index + 1 < len(names) else "Succeeded"
+            states[step.name] = {
+                "Type": "Task",
+                "Comment": step.description,
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": step_function_arn,
+                    "Payload": {"workflow": self.name, "step": step.name, "subject_id.$": "$.subject_id"},
+                },
+                "ResultPath": None,
+                "Retry": [
+                    {
+                        "ErrorEquals": ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Throttled"],
+                        "IntervalSeconds": 2,
+                        "BackoffRate": 2.0,
+                        "MaxAttempts": 6,
+                    }
+                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failure_step}],
+                "Next": following,
+            }
+        states[failure_step] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {
+                "FunctionName": step_function_arn,
+                "Payload": {
+                    "workflow": self.name,
+                    "step": failure_step,
+                    "subject_id.$": "$.subject_id",
+                    "error.$": "$.error",
+                },
+            },
+            "ResultPath": None,
+            "Next": "Failed",
+        }
+        states["Succeeded"] = {"Type": "Succeed"}
+        states["Failed"] = {"Type": "Fail", "Error": "WorkflowStepFailed", "Cause": "See the tenant's step log."}
+        return {
+            "Comment": f"CloudKida {self.name} workflow, generated from cloudkida code; do not edit by hand.",
+            "StartAt": names[0],
+            "States": states,
+        }
+
+    def state_machine_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.state_machine_definition(**kwargs), indent=2, sort_keys=False) + "\n"

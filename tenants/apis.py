@@ -1,0 +1,297 @@
+"""Public API views for tenants: sign-up, registration status, tenant config, system-admin management."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cloudkida.errors import NotFound, ValidationFailed
+from tenants import provisioning, repository
+from tenants.domain import Tenant, TenantStatus, Tier
+from tenants.selectors import tenant_get, tenant_list
+from tenants.services import (
+    learner_register,
+    tenant_activate,
+    tenant_change_tier,
+    tenant_deactivate,
+    tenant_register,
+    tenant_retry,
+    tenant_update_profile,
+)
+from tenants.services.registration import registration_status
+
+TIERS = [t.value for t in Tier]
+STATUSES = [s.value for s in TenantStatus]
+
+
+def _client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _actor(request) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+class TenantOutput(serializers.Serializer):
+    tenant_id = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    tier = serializers.CharField()
+    isolation = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    admin_email = serializers.EmailField()
+    admin_name = serializers.CharField()
+    country = serializers.CharField()
+    phone = serializers.CharField()
+    address = serializers.CharField()
+    is_default = serializers.BooleanField()
+    identity = serializers.DictField(child=serializers.CharField())
+    branding = serializers.DictField(child=serializers.CharField())
+    data_table = serializers.CharField()
+    api_key_id = serializers.CharField()
+    failed_step = serializers.CharField()
+    failure_reason = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+def _tenant_data(tenant: Tenant) -> dict:
+    return TenantOutput(tenant).data
+
+
+class RegistrationCreateApi(APIView):
+    """Sign an organisation up. No login; rate-limited per client address."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        slug = serializers.CharField(max_length=40)
+        admin_email = serializers.CharField(max_length=254)
+        admin_name = serializers.CharField(max_length=100)
+        tier = serializers.ChoiceField(choices=TIERS)
+        country = serializers.CharField(max_length=2, min_length=2)
+        phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+        address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        tenant_id = serializers.CharField()
+        status = serializers.CharField()
+        status_token = serializers.CharField()
+        status_url = serializers.CharField()
+        login_url = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer}, auth=[])
+    def post(self, request):
+        data = _valid(self.InputSerializer, request.data)
+        tenant, token = tenant_register(**data, client_address=_client_address(request))
+        return Response(
+            {
+                "tenant_id": tenant.tenant_id,
+                "status": tenant.status.value,
+                "status_token": token,
+                "status_url": f"/api/v1/registrations/{tenant.tenant_id}?token={token}",
+                "login_url": f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/",
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class RegistrationStatusApi(APIView):
+    """Provisioning progress of a sign-up, for whoever holds its status token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        tenant_id = serializers.CharField()
+        status = serializers.CharField()
+        steps = serializers.ListField(child=serializers.DictField())
+        failed_step = serializers.CharField()
+        message = serializers.CharField()
+        login_url = serializers.CharField()
+
+    @extend_schema(parameters=[OpenApiParameter("token", str, required=True)], responses=OutputSerializer, auth=[])
+    def get(self, request, tenant_id: str):
+        tenant = registration_status(tenant_id=tenant_id, token=request.query_params.get("token", ""))
+        steps = {s.name: s.status for s in repository.steps(tenant_id)}
+        from tenants.services.onboarding import ONBOARDING
+
+        message = {
+            TenantStatus.ACTIVE: "Your organisation is ready.",
+            TenantStatus.FAILED: "Setting up your organisation failed. Our team has been told and will retry.",
+        }.get(tenant.status, "Setting up your organisation…")
+        return Response(
+            {
+                "tenant_id": tenant.tenant_id,
+                "status": tenant.status.value,
+                "steps": [
+                    {"name": s.name, "description": s.description, "status": steps.get(s.name, "PENDING")}
+                    for s in ONBOARDING.steps
+                ],
+                "failed_step": tenant.failed_step,
+                "message": message,
+                "login_url": f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/",
+            }
+        )
+
+
+class LearnerRegistrationCreateApi(APIView):
+    """An individual learner signs up into the shared default tenant."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        name = serializers.CharField(max_length=100)
+
+    @extend_schema(request=InputSerializer, responses={201: serializers.DictField()}, auth=[])
+    def post(self, request):
+        data = _valid(self.InputSerializer, request.data)
+        user = learner_register(**data, client_address=_client_address(request))
+        return Response(
+            {
+                "tenant_id": user.tenant_id,
+                "user_id": user.user_id,
+                "email": user.email,
+                "login_url": f"{provisioning.tenant_base_url(user.tenant_id)}/login/",
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TenantConfigApi(APIView):
+    """What a tenant's login page needs, and nothing secret."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        tenant_id = serializers.CharField()
+        display_name = serializers.CharField()
+        branding = serializers.DictField(child=serializers.CharField())
+        issuer = serializers.CharField()
+        client_id = serializers.CharField()
+        authorization_endpoint = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer, auth=[])
+    def get(self, request, slug: str):
+        try:
+            tenant = tenant_get(tenant_id=slug)
+        except ValidationFailed as error:
+            raise NotFound(f"There is no organisation {slug!r}.", code="tenant_not_found") from error
+        if tenant.status not in {TenantStatus.ACTIVE}:
+            raise NotFound(f"There is no organisation {slug!r}.", code="tenant_not_found")
+        return Response(
+            {
+                "tenant_id": tenant.tenant_id,
+                "display_name": tenant.name,
+                "branding": tenant.branding,
+                "issuer": tenant.identity.get("issuer", ""),
+                "client_id": tenant.identity.get("client_id", ""),
+                "authorization_endpoint": tenant.identity.get("authorization_endpoint", ""),
+            }
+        )
+
+
+class TenantListApi(APIView):
+    """Every tenant, oldest first, filterable by status and tier (system admins)."""
+
+    permission_classes = [IsAdminUser]
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=STATUSES, required=False)
+        tier = serializers.ChoiceField(choices=TIERS, required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=50)
+        cursor = serializers.CharField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=TenantOutput(many=True))
+    def get(self, request):
+        filters = _valid(self.FilterSerializer, request.query_params)
+        page = tenant_list(
+            status=TenantStatus(filters["status"]) if filters.get("status") else None,
+            tier=Tier(filters["tier"]) if filters.get("tier") else None,
+            limit=filters["limit"],
+            cursor=filters.get("cursor"),
+        )
+        return Response({"results": [_tenant_data(t) for t in page.items], "next_cursor": page.cursor})
+
+
+class TenantDetailApi(APIView):
+    """Read or edit one tenant (system admins). PATCH needs the ``version`` you read (409 if stale)."""
+
+    permission_classes = [IsAdminUser]
+
+    class PatchSerializer(serializers.Serializer):
+        version = serializers.IntegerField(min_value=1)
+        name = serializers.CharField(max_length=100, required=False)
+        country = serializers.CharField(max_length=2, min_length=2, required=False)
+        phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+        address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        branding = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
+        tier = serializers.ChoiceField(choices=TIERS, required=False)
+
+    @extend_schema(responses=TenantOutput)
+    def get(self, request, tenant_id: str):
+        return Response(_tenant_data(tenant_get(tenant_id=tenant_id)))
+
+    @extend_schema(request=PatchSerializer, responses=TenantOutput)
+    def patch(self, request, tenant_id: str):
+        data = dict(_valid(self.PatchSerializer, request.data))
+        version = data.pop("version")
+        tier = data.pop("tier", None)
+        tenant = tenant_get(tenant_id=tenant_id)
+        if tier and tier != tenant.tier.value:
+            tenant = tenant_change_tier(tenant_id=tenant_id, tier=tier, actor=_actor(request), expected_version=version)
+            version = tenant.version
+        if data:
+            tenant = tenant_update_profile(tenant_id=tenant_id, actor=_actor(request), expected_version=version, **data)
+        return Response(_tenant_data(tenant))
+
+
+class _TenantActionApi(APIView):
+    permission_classes = [IsAdminUser]
+    action_name = ""
+
+    class InputSerializer(serializers.Serializer):
+        version = serializers.IntegerField(min_value=1, required=False)
+
+    def act(self, request, tenant_id: str, version: int | None) -> Tenant:
+        raise NotImplementedError
+
+    @extend_schema(request=InputSerializer, responses=TenantOutput)
+    def post(self, request, tenant_id: str):
+        data = _valid(self.InputSerializer, request.data)
+        return Response(_tenant_data(self.act(request, tenant_id, data.get("version"))))
+
+
+class TenantActivateApi(_TenantActionApi):
+    """Serve a deactivated tenant again."""
+
+    def act(self, request, tenant_id, version):
+        return tenant_activate(tenant_id=tenant_id, actor=_actor(request), expected_version=version)
+
+
+class TenantDeactivateApi(_TenantActionApi):
+    """Refuse service: disable the tenant's users and API key."""
+
+    def act(self, request, tenant_id, version):
+        return tenant_deactivate(tenant_id=tenant_id, actor=_actor(request), expected_version=version)
+
+
+class TenantRetryApi(_TenantActionApi):
+    """Resume a failed onboarding from the failed step."""
+
+    def act(self, request, tenant_id, version):
+        return tenant_retry(tenant_id=tenant_id, actor=_actor(request))

@@ -1,0 +1,29 @@
+"""Writes and use cases for tenants, one module per concern, re-exported here."""
+
+from tenants.services.management import (
+    tenant_activate,
+    tenant_change_tier,
+    tenant_deactivate,
+    tenant_offboard,
+    tenant_retry,
+    tenant_update_profile,
+)
+from tenants.services.onboarding import onboarding_run, onboarding_start
+from tenants.services.records import tenant_create, tenant_update, validate_slug
+from tenants.services.registration import learner_register, tenant_register
+
+__all__ = [
+    "learner_register",
+    "onboarding_run",
+    "onboarding_start",
+    "tenant_activate",
+    "tenant_change_tier",
+    "tenant_create",
+    "tenant_deactivate",
+    "tenant_offboard",
+    "tenant_register",
+    "tenant_retry",
+    "tenant_update",
+    "tenant_update_profile",
+    "validate_slug",
+]

@@ -1,0 +1,233 @@
+"""The onboarding workflow: the steps that take a tenant from PENDING to ACTIVE.
+
+Each step is idempotent and recorded on the tenant (``STEP#<name>`` items), so the tenant moves
+PENDING → PROVISIONING → ACTIVE, or to FAILED naming the failing step and its reason; ``tenant_retry``
+resumes from that step. The same list runs in-process (tests, ``make run``) and as the Step Functions
+state machine committed in ``cloudkida/workflows/definitions/onboarding.asl.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from accounts.domain import Role
+from accounts.selectors import user_get_by_email
+from accounts.services import user_create
+from cloudkida import clock
+from cloudkida.dynamo import tables
+from cloudkida.errors import Conflict, ValidationFailed
+from cloudkida.workflows.runner import RunResult, Step, Workflow
+from tenants import provisioning, repository
+from tenants.domain import AuditEvent, Isolation, Tenant, TenantStatus
+from tenants.selectors import tenant_cache_clear, tenant_get
+
+logger = logging.getLogger(__name__)
+FAILURE_STEP = "record_failure"
+
+
+class _Log:
+    """The workflow's StepLog, kept on the tenant's partition in the control table."""
+
+    def succeeded(self, subject_id: str) -> set[str]:
+        return {s.name for s in repository.steps(subject_id) if s.status == "SUCCEEDED"}
+
+    def started(self, subject_id: str, step: str) -> int:
+        return repository.step_started(subject_id, step)
+
+    def finished(self, subject_id: str, step: str, *, ok: bool, output: dict | None, error: str) -> None:
+        repository.step_finished(subject_id, step, ok=ok, output=output, error=error)
+
+
+def _attempt(tenant_id: str, step: str) -> int:
+    return next((s.attempts for s in repository.steps(tenant_id) if s.name == step), 1)
+
+
+def _save(tenant: Tenant, **changes) -> Tenant:
+    updated = repository.update(tenant, **changes)
+    tenant_cache_clear(tenant_id=tenant.tenant_id)
+    return updated
+
+
+def step_record(tenant_id: str) -> dict:
+    """1. The tenant record exists (written at registration) and is now PROVISIONING."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    if tenant.status in {TenantStatus.PENDING, TenantStatus.FAILED}:
+        tenant = _save(tenant, status=TenantStatus.PROVISIONING, failed_step="", failure_reason="")
+    return {"status": tenant.status.value, "isolation": tenant.isolation.value}
+
+
+def step_identity(tenant_id: str) -> dict:
+    """3. Pooled: a group and an app client in the pooled pool. Platinum: its own pool, client, domain."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    attempt = _attempt(tenant_id, "identity")
+    identity = dict(tenant.identity)
+    if tenant.isolation is Isolation.SILO:
+        pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(tenant_id, attempt=attempt)
+        domain = f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{tenant_id}"
+        identity.update(user_pool_id=pool_id, pool_kind="silo")
+        tenant = _save(tenant, identity=identity)  # remember the pool before anything else can fail
+        hosted_ui = provisioning.ensure_domain(pool_id, domain)
+    else:
+        platform = provisioning.platform()
+        pool_id = platform["pooled_user_pool_id"]
+        domain = platform["pooled_domain"]
+        hosted_ui = provisioning.hosted_ui_url(domain)
+        identity.update(user_pool_id=pool_id, pool_kind="pooled", group=provisioning.ensure_group(pool_id, tenant_id))
+    client_id = identity.get("client_id") or provisioning.ensure_app_client(pool_id, tenant_id, attempt=attempt)
+    identity.update(
+        client_id=client_id,
+        issuer=provisioning.issuer_for(pool_id),
+        hosted_ui_domain=domain,
+        authorization_endpoint=f"{hosted_ui}/oauth2/authorize",
+        token_endpoint=f"{hosted_ui}/oauth2/token",
+        logout_endpoint=f"{hosted_ui}/logout",
+    )
+    _save(tenant, identity=identity)
+    return {"user_pool_id": pool_id, "client_id": client_id}
+
+
+def step_admin_user(tenant_id: str) -> dict:
+    """4. The tenant admin: a Cognito user (invited by email) and a user record in DynamoDB."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    pool_id = tenant.identity["user_pool_id"]
+    group = tenant.identity.get("group")
+    try:
+        sub = provisioning.ensure_user(
+            pool_id,
+            tenant_id=tenant_id,
+            email=tenant.admin_email,
+            name=tenant.admin_name,
+            role=Role.TENANT_ADMIN.value,
+            group=group,
+        )
+    except ValueError as error:
+        raise ValidationFailed(str(error), code="email_in_use") from error
+    user = user_get_by_email(tenant_id=tenant_id, email=tenant.admin_email)
+    if user is None:
+        try:
+            user = user_create(
+                tenant_id=tenant_id,
+                email=tenant.admin_email,
+                name=tenant.admin_name,
+                role=Role.TENANT_ADMIN,
+                user_id=sub or None,
+            )
+        except Conflict:
+            user = user_get_by_email(tenant_id=tenant_id, email=tenant.admin_email)
+    return {"user_id": user.user_id if user else "", "sub": sub}
+
+
+def step_api_key(tenant_id: str) -> dict:
+    """5. The tenant's own API key on its tier's usage plan."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    key_id = tenant.api_key_id
+    if key_id:
+        provisioning.bind_api_key(key_id, tenant.tier.value)
+    else:
+        key_id = provisioning.ensure_api_key(tenant_id, tenant.tier.value, attempt=_attempt(tenant_id, "api_key"))
+        _save(tenant, api_key_id=key_id)
+    return {"api_key_id": key_id, "usage_plan_id": provisioning.usage_plan_id(tenant.tier.value)}
+
+
+def step_silo_table(tenant_id: str) -> dict:
+    """2. Platinum only: the tenant's own data table, from the same spec as the pooled one."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    spec = tables.silo_table(tenant_id)
+    created = tables.ensure_table(spec)
+    if tenant.data_table != spec.name:
+        _save(tenant, data_table=spec.name)
+    return {"table": spec.name, "created": created}
+
+
+def step_welcome_email(tenant_id: str) -> dict:
+    """6. A welcome email through SES with the tenant's login URL."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    context = {"tenant": tenant, "login_url": f"{provisioning.tenant_base_url(tenant_id)}/login/"}
+    send_mail(
+        subject=f"Welcome to CloudKida, {tenant.name}",
+        message=render_to_string("emails/welcome.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[tenant.admin_email],
+        fail_silently=False,
+    )
+    return {"to": tenant.admin_email}
+
+
+def step_activate(tenant_id: str) -> dict:
+    """7. ACTIVE, with an audit event."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    if tenant.status is not TenantStatus.ACTIVE:
+        _save(tenant, status=TenantStatus.ACTIVE, failed_step="", failure_reason="")
+        repository.event_add(
+            AuditEvent(tenant_id, clock.now(), "tenant.activated", "onboarding", {"tier": tenant.tier.value})
+        )
+    return {"status": TenantStatus.ACTIVE.value}
+
+
+def _is_silo(tenant_id: str) -> bool:
+    return tenant_get(tenant_id=tenant_id).isolation is Isolation.SILO
+
+
+ONBOARDING = Workflow(
+    "onboarding",
+    [
+        Step("record", step_record, "Reserve slug and name; mark the tenant PROVISIONING."),
+        # Before any tenant data is written, so a Platinum tenant's first records land in its own table.
+        Step("silo_table", step_silo_table, "Platinum only: the tenant's own DynamoDB table.", applies=_is_silo),
+        Step("identity", step_identity, "Cognito group and app client (pooled) or dedicated pool (Platinum)."),
+        Step("admin_user", step_admin_user, "Invite the tenant admin in Cognito; write the user record."),
+        Step("api_key", step_api_key, "The tenant's API key on its tier's usage plan."),
+        Step("welcome_email", step_welcome_email, "Welcome email through SES with the login URL."),
+        Step("activate", step_activate, "Mark the tenant ACTIVE and write an audit event."),
+    ],
+    _Log(),
+)
+
+
+def record_failure(tenant_id: str, step: str, reason: str) -> None:
+    """Mark the tenant FAILED at ``step`` with ``reason`` and write an audit event."""
+    tenant = tenant_get(tenant_id=tenant_id)
+    _save(tenant, status=TenantStatus.FAILED, failed_step=step, failure_reason=reason[:1000])
+    repository.event_add(
+        AuditEvent(tenant_id, clock.now(), "onboarding.failed", "onboarding", {"step": step, "reason": reason[:1000]})
+    )
+
+
+def onboarding_run(*, tenant_id: str) -> RunResult:
+    """Run (or resume) onboarding in this process, to ACTIVE or to FAILED with the step and reason."""
+    result = ONBOARDING.run(tenant_id)
+    if not result.ok:
+        record_failure(tenant_id, result.failed_step, result.error)
+    return result
+
+
+def onboarding_start(*, tenant_id: str) -> None:
+    """Start onboarding the configured way: inline, on a background thread, or as a Step Functions run."""
+    runner = settings.CLOUDKIDA_WORKFLOW_RUNNER
+    if runner == "inline":
+        onboarding_run(tenant_id=tenant_id)
+    elif runner == "thread":
+        threading.Thread(target=_run_logged, args=(tenant_id,), name=f"onboard-{tenant_id}", daemon=True).start()
+    elif runner == "stepfunctions":
+        from cloudkida import aws
+
+        attempt = sum(s.attempts for s in repository.steps(tenant_id) if s.name == "record")
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN,
+            name=f"onboard-{tenant_id}-{attempt + 1}",
+            input=f'{{"subject_id": "{tenant_id}"}}',
+        )
+    else:
+        raise ValueError(f"unknown CLOUDKIDA_WORKFLOW_RUNNER {runner!r}")
+
+
+def _run_logged(tenant_id: str) -> None:
+    try:
+        onboarding_run(tenant_id=tenant_id)
+    except Exception:
+        logger.exception("onboarding crashed", extra={"tenant": tenant_id})

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from cloudkida import aws
+from cloudkida.bootstrap import bootstrap
+from tenants import provisioning
+
+
+@pytest.fixture
+def platform(moto, settings):
+    """Moto with the whole platform bootstrapped (tables, pools, usage plans, queues, bucket, SES).
+
+    Email goes through django-ses to moto's SES (pytest-django would otherwise swap in locmem).
+    """
+    settings.EMAIL_BACKEND = "django_ses.SESBackend"
+    bootstrap()
+    provisioning._platform_cache.invalidate()
+    yield
+    provisioning._platform_cache.invalidate()
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Record onboarding's throttling back-offs instead of sleeping through them."""
+    from tenants.services.onboarding import ONBOARDING
+
+    waits: list[int] = []
+    monkeypatch.setattr(ONBOARDING, "_backoff", waits.append)
+    return waits
+
+
+@pytest.fixture
+def fail_aws():
+    """fail_aws("cognito-idp", "CreateGroup", times=1, code="InternalErrorException") makes that call fail."""
+    removers: list[Callable[[], None]] = []
+
+    def install(service: str, operation: str, *, times: int = 1, code: str = "InternalErrorException") -> dict:
+        state = {"left": times, "raised": 0}
+
+        def before_call(model, **kwargs):
+            if state["left"] > 0:
+                state["left"] -= 1
+                state["raised"] += 1
+                raise ClientError({"Error": {"Code": code, "Message": "injected failure"}}, model.name)
+
+        def hook(client):
+            if client.meta.service_model.service_name == service:
+                client.meta.events.register(
+                    f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}", before_call
+                )
+
+        removers.append(aws.add_client_hook(hook))
+        return state
+
+    yield install
+    for remove in removers:
+        remove()
+
+
+def sent_emails() -> list:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+REGISTRATION = {
+    "name": "Globex Learning",
+    "slug": "globex",
+    "admin_email": "owner@globex.example",
+    "admin_name": "Olive Owner",
+    "tier": "basic",
+    "country": "GB",
+}
