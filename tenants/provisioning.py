@@ -242,11 +242,21 @@ def bind_api_key(key_id: str, tier: str, *, previous_tier: str | None = None) ->
         if _code(error) != "ConflictException":
             raise
     if previous_tier and previous_tier != tier:
-        try:
-            apigateway.delete_usage_plan_key(usagePlanId=usage_plan_id(previous_tier), keyId=key_id)
-        except ClientError as error:
-            if _code(error) != "NotFoundException":
-                raise
+        _unbind(key_id, previous_tier)
+
+
+def _unbind(key_id: str, tier: str) -> None:
+    """Take the key off ``tier``'s plan if it is on it (looked up first: deleting an absent plan key
+    is an error in API Gateway and crashes moto)."""
+    apigateway = aws.client("apigateway")
+    plan_id = usage_plan_id(tier)
+    try:
+        apigateway.get_usage_plan_key(usagePlanId=plan_id, keyId=key_id)
+    except ClientError as error:
+        if _code(error) == "NotFoundException":
+            return
+        raise
+    apigateway.delete_usage_plan_key(usagePlanId=plan_id, keyId=key_id)
 
 
 def set_api_key_enabled(key_id: str, *, enabled: bool) -> None:
@@ -255,9 +265,12 @@ def set_api_key_enabled(key_id: str, *, enabled: bool) -> None:
     )
 
 
-def remove_api_key(key_id: str) -> None:
+def remove_api_key(key_id: str, tier: str) -> None:
+    """Take the key off its usage plan, then delete it (both tolerate an already-removed key)."""
+    apigateway = aws.client("apigateway")
+    _unbind(key_id, tier)
     try:
-        aws.client("apigateway").delete_api_key(apiKey=key_id)
+        apigateway.delete_api_key(apiKey=key_id)
     except ClientError as error:
         if _code(error) != "NotFoundException":
             raise

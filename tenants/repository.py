@@ -18,6 +18,7 @@ from cloudkida import clock
 from cloudkida.clock import from_iso, to_iso
 from cloudkida.dynamo import Page, Prefix, QueryScope, Table, Unique, tables
 from cloudkida.dynamo.keys import join, tenant_pk
+from cloudkida.errors import Conflict
 from tenants.domain import AuditEvent, StepRecord, Tenant, TenantStatus, Tier
 
 ALL_TENANTS = "TENANTS"
@@ -97,7 +98,16 @@ def name_unique(name: str) -> Unique:
 
 def create(tenant: Tenant) -> Tenant:
     """Write a new tenant; Conflict if the slug or the organisation name is taken."""
-    item = _table().create(_to_item(tenant), unique=[name_unique(tenant.name)])
+    try:
+        item = _table().create(_to_item(tenant), unique=[name_unique(tenant.name)])
+    except Conflict as conflict:
+        if getattr(conflict, "failed", ["item"])[0] != "item":
+            raise
+        raise Conflict(
+            f"The subdomain {tenant.tenant_id!r} is already taken.",
+            code="already_exists",
+            details={"constraint": "slug", "slug": tenant.tenant_id},
+        ) from conflict
     return _from_item(item)
 
 

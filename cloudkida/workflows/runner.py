@@ -26,6 +26,9 @@ from cloudkida.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
+# Zappa's handler runs a dotted function named by an event's "command" key.
+STEP_COMMAND = "cloudkida.workflows.lambda_entry.run_step"
+
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -161,7 +164,12 @@ class Workflow:
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {
                     "FunctionName": step_function_arn,
-                    "Payload": {"workflow": self.name, "step": step.name, "subject_id.$": "$.subject_id"},
+                    "Payload": {
+                        "command": STEP_COMMAND,
+                        "workflow": self.name,
+                        "step": step.name,
+                        "subject_id.$": "$.subject_id",
+                    },
                 },
                 "ResultPath": None,
                 "Retry": [

@@ -181,7 +181,7 @@ def tenant_offboard(*, tenant_id: str, confirm_slug: str, actor: str) -> str:
         if tenant.identity.get("client_id"):
             provisioning.remove_app_client(pool_id, tenant.identity["client_id"])
     if tenant.api_key_id:
-        provisioning.remove_api_key(tenant.api_key_id)
+        provisioning.remove_api_key(tenant.api_key_id, tenant.tier.value)
     if tenant.isolation is Isolation.POOLED:
         data_table.batch_delete([{"PK": i["PK"], "SK": i["SK"]} for i in data_items])
     repository.delete_everything(tenant_id)
