@@ -55,10 +55,16 @@ DEBUG = _env_bool("DJANGO_DEBUG", ENV == "local")
 # The apex domain tenants live under: <slug>.<CLOUDKIDA_BASE_DOMAIN>. Locally `localhost`, which every
 # browser resolves (with subdomains) to loopback without DNS set-up.
 CLOUDKIDA_BASE_DOMAIN = _env("CLOUDKIDA_BASE_DOMAIN", "localhost")
-ALLOWED_HOSTS = _env_list(
+# The sub-domain of the base domain that serves the system-admin site.
+CLOUDKIDA_ADMIN_SUBDOMAIN = _env("CLOUDKIDA_ADMIN_SUBDOMAIN", "admin")
+# Hosts CloudKida answers for besides tenants' verified custom domains. Django's own check is opened
+# up ("*") because custom domains are data, not settings: cloudkida.tenancy.TenantMiddleware, first in
+# the chain, refuses (400) every host that is neither listed here nor a verified custom domain.
+CLOUDKIDA_ALLOWED_HOSTS = _env_list(
     "DJANGO_ALLOWED_HOSTS",
     "" if IS_PRODUCTION else f"localhost,127.0.0.1,.{CLOUDKIDA_BASE_DOMAIN},testserver",
 )
+ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -78,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudkida.logging.RequestLogMiddleware",
+    "cloudkida.tenancy.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,7 +189,7 @@ EMAIL_BACKEND = _env(
 
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cloudkida.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cloudkida.errors.api_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("", include("tenants.page_urls")),
 ]
 
 handler400 = "cloudkida.views.bad_request"

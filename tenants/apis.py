@@ -156,7 +156,13 @@ class LearnerRegistrationCreateApi(APIView):
         email = serializers.CharField(max_length=254)
         name = serializers.CharField(max_length=100)
 
-    @extend_schema(request=InputSerializer, responses={201: serializers.DictField()}, auth=[])
+    class OutputSerializer(serializers.Serializer):
+        tenant_id = serializers.CharField()
+        user_id = serializers.CharField()
+        email = serializers.EmailField()
+        login_url = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
     def post(self, request):
         data = _valid(self.InputSerializer, request.data)
         user = learner_register(**data, client_address=_client_address(request))

@@ -152,6 +152,27 @@ def delete(tenant: Tenant) -> None:
     _table().delete(*_key(tenant.tenant_id), expected_version=tenant.version, unique=[name_unique(tenant.name)])
 
 
+# --- custom domains --------------------------------------------------------------------------------
+
+
+def host_get(hostname: str) -> str:
+    """The tenant id a verified custom domain belongs to, or ""."""
+    item = _table().get(join(Prefix.HOST, hostname.lower()), Prefix.HOST.value)
+    return item["tenant_id"] if item and item.get("verified") else ""
+
+
+def host_put(tenant_id: str, hostname: str, *, verified: bool) -> None:
+    """Claim ``hostname`` for the tenant (Conflict if another tenant holds it)."""
+    _table().create(
+        {
+            "PK": join(Prefix.HOST, hostname.lower()),
+            "SK": Prefix.HOST.value,
+            "tenant_id": tenant_id,
+            "verified": verified,
+        }
+    )
+
+
 # --- step log and audit trail (same partition as the tenant, so one Query reads each) ---------------
 
 

@@ -40,6 +40,7 @@ def tenant_get_cached(*, tenant_id: str) -> Tenant:
 def tenant_cache_clear(*, tenant_id: str | None = None) -> None:
     if tenant_id is None:
         _tenant_cache.invalidate()
+        _host_cache.invalidate()
     else:
         _tenant_cache.invalidate(tenant_id)
 
@@ -57,3 +58,28 @@ def tenant_data_table_name(*, tenant_id: str) -> str:
     if tenant.isolation is Isolation.SILO and tenant.data_table:
         return tenant.data_table
     return tables.pooled_table().name
+
+
+_host_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+
+
+def tenant_get_by_host(match) -> Tenant | None:
+    """The tenant a classified host addresses (slug sub-domain or verified custom domain), or None."""
+    from cloudkida.tenancy import CUSTOM, TENANT
+
+    if match.kind == TENANT:
+        if not match.slug:
+            return None
+        try:
+            return tenant_get_cached(tenant_id=match.slug)
+        except NotFound:
+            return None
+    if match.kind == CUSTOM:
+        tenant_id = _host_cache.get_or_load(match.host, lambda: repository.host_get(match.host))
+        if not tenant_id:
+            return None
+        try:
+            return tenant_get_cached(tenant_id=tenant_id)
+        except NotFound:
+            return None
+    return None

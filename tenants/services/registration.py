@@ -16,7 +16,7 @@ from tenants import provisioning, repository
 from tenants.domain import AuditEvent, Tenant, TenantStatus, Tier
 from tenants.selectors import tenant_get
 from tenants.services.onboarding import onboarding_start
-from tenants.services.records import tenant_create
+from tenants.services.records import tenant_create, validate_slug
 
 COUNTRY_CODES_HINT = "a two-letter ISO 3166 country code"
 
@@ -87,13 +87,14 @@ def tenant_register(
             code="invalid_tier",
             details={"tier": str(tier)[:32]},
         ) from error
+    slug = validate_slug(slug)
     email = validate_email(admin_email)
     admin_name = " ".join((admin_name or "").split())
     if not 1 <= len(admin_name) <= 100:
         raise ValidationFailed("Enter the admin's name (up to 100 characters).", code="invalid_admin_name")
     country = _check_country(country)
     if tier_value is not Tier.PLATINUM:
-        _check_pooled_identity_free(email, slug.strip().lower())
+        _check_pooled_identity_free(email, slug)
     token = secrets.token_urlsafe(24)
     tenant = tenant_create(
         slug=slug,

@@ -62,7 +62,7 @@ def lambda_handler(tmp_path, monkeypatch):
     sys.path[:] = [p for p in sys.path if p != "/var/task"]
 
 
-def _event(path: str, host: str = "acme.localhost") -> dict:
+def _event(path: str, host: str = "api.localhost") -> dict:
     return {
         "resource": "/{proxy+}",
         "path": path,

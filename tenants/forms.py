@@ -1,0 +1,19 @@
+from django import forms
+
+from tenants.domain import Tier
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=100)
+    slug = forms.CharField(label="Subdomain", max_length=40, help_text="3–40 lower-case letters, digits or hyphens")
+    admin_name = forms.CharField(label="Your name", max_length=100)
+    admin_email = forms.EmailField(label="Your work email", max_length=254)
+    tier = forms.ChoiceField(choices=[(t.value, t.value.title()) for t in Tier], initial=Tier.BASIC.value)
+    country = forms.CharField(label="Country (two-letter code)", min_length=2, max_length=2)
+    phone = forms.CharField(max_length=40, required=False)
+    address = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LearnerSignupForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=100)
+    email = forms.EmailField(label="Email", max_length=254)
