@@ -67,7 +67,7 @@ CLOUDKIDA_ALLOWED_HOSTS = _env_list(
 ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cloudkida.admin.CloudKidaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -290,3 +290,5 @@ CLOUDKIDA_PUBLIC_SCHEME = _env("CLOUDKIDA_PUBLIC_SCHEME", "https" if IS_PRODUCTI
 CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _env("CLOUDKIDA_PORT", "8000"))
 # Sign-ups allowed per client address per hour (POST /api/v1/registrations and the sign-up page).
 CLOUDKIDA_SIGNUP_RATE_PER_HOUR = int(_env("CLOUDKIDA_SIGNUP_RATE_PER_HOUR", "10") or 10)
+# The most tenants a system-admin name search reads before it stops.
+CLOUDKIDA_ADMIN_SEARCH_MAX_READ = int(_env("CLOUDKIDA_ADMIN_SEARCH_MAX_READ", "5000") or 5000)

@@ -52,6 +52,31 @@ def tenant_list(
     return repository.list_page(status=status, tier=tier, limit=limit, cursor=cursor)
 
 
+def tenant_search(*, query: str, limit: int = 50) -> list[Tenant]:
+    """Tenants whose slug is ``query`` or whose name contains it (case-insensitive), oldest first.
+
+    System-admin search: reads the all-tenants index partition (a Query, never a Scan), stopping at
+    ``CLOUDKIDA_ADMIN_SEARCH_MAX_READ`` tenants.
+    """
+    needle = query.strip().lower()
+    found: list[Tenant] = []
+    try:
+        exact = repository.get(check_tenant_id(needle))
+    except ValidationFailed:
+        exact = None
+    if exact:
+        found.append(exact)
+    read, cursor = 0, None
+    while len(found) < limit and read < settings.CLOUDKIDA_ADMIN_SEARCH_MAX_READ:
+        page = repository.list_page(status=None, tier=None, limit=100, cursor=cursor)
+        read += len(page.items)
+        found += [t for t in page.items if needle in t.name.lower() and (not exact or t.tenant_id != exact.tenant_id)]
+        cursor = page.cursor
+        if not cursor:
+            break
+    return found[:limit]
+
+
 def tenant_data_table_name(*, tenant_id: str) -> str:
     """The table holding the tenant's data: its silo table if it is siloed, else the pooled one."""
     tenant = tenant_get_cached(tenant_id=tenant_id)
