@@ -80,7 +80,7 @@ def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_pat
     _wait_until_serving(f"{base}/healthz", first)
     assert requests.get(f"{base}/healthz", timeout=10).json()["status"] == "ok"
     admin = requests.get(f"{base}/admin/login/", timeout=10)
-    assert admin.status_code == 200 and "Django administration" in admin.text
+    assert admin.status_code == 200 and "Log in | CloudKida operations" in admin.text
     assert any("created tenant         acme" in line for line in first.output)
     assert "Stopped CloudKida and local AWS." in first.interrupt()
     assert not (tmp_path / "localaws.json").exists(), "local AWS was not stopped"

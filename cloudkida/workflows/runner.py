@@ -13,6 +13,7 @@ name. Both read the same list, so the two cannot drift (a test compares the comm
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
@@ -41,6 +42,15 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
+
+
+_attempt: contextvars.ContextVar[int] = contextvars.ContextVar("workflow_step_attempt", default=1)
+
+
+def current_attempt() -> int:
+    """Which attempt of the running step this is (1 the first time); steps use it to decide whether
+    to look for resources an earlier, failed attempt may have left."""
+    return _attempt.get()
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,13 @@ class Workflow:
 
     def run_one(self, subject_id: str, step: Step) -> dict[str, Any] | None:
         """Run one step, retrying AWS throttling with exponential backoff; record the outcome."""
-        self.log.started(subject_id, step.name)
+        token = _attempt.set(self.log.started(subject_id, step.name))
+        try:
+            return self._run_with_backoff(subject_id, step)
+        finally:
+            _attempt.reset(token)
+
+    def _run_with_backoff(self, subject_id: str, step: Step) -> dict[str, Any] | None:
         attempt = 0
         while True:
             try:

@@ -98,6 +98,7 @@ def tenant_retry(*, tenant_id: str, actor: str) -> Tenant:
     tenant = tenant_get(tenant_id=tenant_id)
     _require(tenant, {TenantStatus.FAILED}, "retried")
     _audit(tenant_id, "onboarding.retried", actor, step=tenant.failed_step)
+    _save(tenant, status=TenantStatus.PROVISIONING, failed_step="", failure_reason="")
     onboarding_start(tenant_id=tenant_id)
     return tenant_get(tenant_id=tenant_id)
 

@@ -21,7 +21,7 @@ from accounts.services import user_create
 from cloudkida import clock
 from cloudkida.dynamo import tables
 from cloudkida.errors import Conflict, ValidationFailed
-from cloudkida.workflows.runner import RunResult, Step, Workflow
+from cloudkida.workflows.runner import RunResult, Step, Workflow, current_attempt
 from tenants import provisioning, repository
 from tenants.domain import AuditEvent, Isolation, Tenant, TenantStatus
 from tenants.selectors import tenant_cache_clear, tenant_get
@@ -43,10 +43,6 @@ class _Log:
         repository.step_finished(subject_id, step, ok=ok, output=output, error=error)
 
 
-def _attempt(tenant_id: str, step: str) -> int:
-    return next((s.attempts for s in repository.steps(tenant_id) if s.name == step), 1)
-
-
 def _save(tenant: Tenant, **changes) -> Tenant:
     updated = repository.update(tenant, **changes)
     tenant_cache_clear(tenant_id=tenant.tenant_id)
@@ -64,7 +60,7 @@ def step_record(tenant_id: str) -> dict:
 def step_identity(tenant_id: str) -> dict:
     """3. Pooled: a group and an app client in the pooled pool. Platinum: its own pool, client, domain."""
     tenant = tenant_get(tenant_id=tenant_id)
-    attempt = _attempt(tenant_id, "identity")
+    attempt = current_attempt()
     identity = dict(tenant.identity)
     if tenant.isolation is Isolation.SILO:
         pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(tenant_id, attempt=attempt)
@@ -129,7 +125,7 @@ def step_api_key(tenant_id: str) -> dict:
     if key_id:
         provisioning.bind_api_key(key_id, tenant.tier.value)
     else:
-        key_id = provisioning.ensure_api_key(tenant_id, tenant.tier.value, attempt=_attempt(tenant_id, "api_key"))
+        key_id = provisioning.ensure_api_key(tenant_id, tenant.tier.value, attempt=current_attempt())
         _save(tenant, api_key_id=key_id)
     return {"api_key_id": key_id, "usage_plan_id": provisioning.usage_plan_id(tenant.tier.value)}
 
