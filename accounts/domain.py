@@ -6,12 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-
-class Role(StrEnum):
-    SYSTEM_ADMIN = "SystemAdmin"
-    CUSTOMER_SUPPORT = "CustomerSupport"
-    TENANT_ADMIN = "TenantAdmin"
-    TENANT_USER = "TenantUser"
+from cloudkida.identity.principal import Role, Scope
 
 
 class UserStatus(StrEnum):
@@ -29,3 +24,25 @@ class User:
     status: UserStatus
     created_at: datetime
     version: int = 0
+
+
+@dataclass
+class ApiKey:
+    """An integrator key of a tenant. Only its hash is stored; ``prefix`` is shown to tell keys apart."""
+
+    tenant_id: str
+    key_id: str  # the visible prefix, unique platform-wide
+    name: str
+    scope: Scope
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+__all__ = ["ApiKey", "Role", "Scope", "User", "UserStatus"]

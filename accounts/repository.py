@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.domain import Role, User, UserStatus
+from cloudkida import aws
 from cloudkida.clock import from_iso, to_iso
 from cloudkida.dynamo import Page, Prefix, QueryScope, Table, Unique, tenant_pk
 from cloudkida.dynamo.keys import entity_sk, join
@@ -18,7 +19,8 @@ from tenants.selectors import tenant_data_table_name
 
 
 def _table(tenant_id: str) -> Table:
-    return Table(tenant_data_table_name(tenant_id=tenant_id))
+    """The tenant's data table, reached with the request's tenant-scoped credentials when it has them."""
+    return Table(tenant_data_table_name(tenant_id=tenant_id), credentials=aws.scoped_credentials(tenant_id))
 
 
 def _email_unique(tenant_id: str, email: str) -> Unique:

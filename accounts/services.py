@@ -9,7 +9,7 @@ from accounts import repository
 from accounts.domain import Role, User, UserStatus
 from cloudkida import clock
 from cloudkida.dynamo import check_tenant_id
-from cloudkida.errors import NotFound, ValidationFailed
+from cloudkida.errors import Conflict, NotFound, ValidationFailed
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -46,3 +46,38 @@ def user_update(*, tenant_id: str, user_id: str, expected_version: int, **change
         raise NotFound("No such user.", code="user_not_found")
     user.version = expected_version
     return repository.update(tenant_id, user, **changes)
+
+
+def user_invite(*, tenant_id: str, email: str, name: str, role: Role = Role.TENANT_USER) -> User:
+    """Invite a user: a Cognito sign-in in the tenant's pool (Cognito emails the invitation) and a record.
+
+    Conflict if the email is already a user of this tenant, or signs in to another organisation.
+    """
+    from tenants import provisioning
+    from tenants.selectors import tenant_get
+
+    email = validate_email(email)
+    role = Role(role)
+    if role.is_platform:
+        raise ValidationFailed("Tenant users can be TenantAdmin or TenantUser.", code="invalid_role")
+    if repository.get_by_email(tenant_id, email):
+        raise Conflict(
+            "This email is already a user of your organisation.", code="already_exists", details={"field": "email"}
+        )
+    tenant = tenant_get(tenant_id=tenant_id)
+    try:
+        sub = provisioning.ensure_user(
+            tenant.identity["user_pool_id"],
+            tenant_id=tenant_id,
+            email=email,
+            name=name,
+            role=role.value,
+            group=tenant.identity.get("group"),
+        )
+    except ValueError as error:
+        raise Conflict(
+            "This email address already signs in to another CloudKida organisation.",
+            code="email_in_use",
+            details={"field": "email"},
+        ) from error
+    return user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)

@@ -8,6 +8,7 @@ that shaped them change — as tests do when they switch between moto in-process
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import Any
 
@@ -32,19 +33,39 @@ def _config() -> Config:
 def client(service_name: str, *, credentials: dict[str, str] | None = None) -> Any:
     """A configured boto3 client for ``service_name``.
 
-    With ``credentials`` (AccessKeyId/SecretAccessKey/SessionToken, as STS returns them) a fresh,
-    uncached client is built for those credentials only.
+    With ``credentials`` (AccessKeyId/SecretAccessKey/SessionToken, as STS returns them) the client
+    signs with those instead of the process's own.
     """
-    if credentials is not None:
-        return _build(service_name, credentials)
     cache = getattr(_local, "clients", None)
     if cache is None or getattr(_local, "generation", None) != _generation:
         cache = _local.clients = {}
         _local.generation = _generation
-    key = (service_name, settings.AWS_REGION, settings.AWS_ENDPOINT_URL)
+    key = (service_name, settings.AWS_REGION, settings.AWS_ENDPOINT_URL, (credentials or {}).get("AccessKeyId"))
     if key not in cache:
-        cache[key] = _build(service_name, None)
+        if len(cache) > 64:  # scoped credentials rotate; keep the cache small
+            cache.clear()
+        cache[key] = _build(service_name, credentials)
     return cache[key]
+
+
+_scoped: contextvars.ContextVar[tuple[str, dict[str, str]] | None] = contextvars.ContextVar(
+    "scoped_credentials", default=None
+)
+
+
+def use_scoped_credentials(tenant_id: str, credentials: dict[str, str]) -> None:
+    """For the rest of this request, reach ``tenant_id``'s data with these (tenant-scoped) credentials."""
+    _scoped.set((tenant_id, credentials))
+
+
+def clear_scoped_credentials() -> None:
+    _scoped.set(None)
+
+
+def scoped_credentials(tenant_id: str) -> dict[str, str] | None:
+    """The credentials set for this request if they were issued for ``tenant_id``, else None."""
+    current = _scoped.get()
+    return current[1] if current and current[0] == tenant_id else None
 
 
 def _build(service_name: str, credentials: dict[str, str] | None) -> Any:

@@ -91,6 +91,23 @@ def ensure_user_pool(suffix: str) -> Outcome:
     return Outcome("user pool", name, True, create_user_pool(name))
 
 
+def ensure_operations_client(pool_id: str) -> Outcome:
+    """The app client system admins and support staff sign in with (operations pool)."""
+    cognito = aws.client("cognito-idp")
+    name = "operations-console"
+    for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
+        for found in page["UserPoolClients"]:
+            if found["ClientName"] == name:
+                return Outcome("app client", name, False, found["ClientId"])
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=name,
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    return Outcome("app client", name, True, client["ClientId"])
+
+
 def ensure_pool_domain(pool_id: str, domain: str) -> Outcome:
     """The hosted-UI domain of a pool (the pooled pool's login pages)."""
     cognito = aws.client("cognito-idp")
@@ -196,7 +213,8 @@ def bootstrap() -> list[Outcome]:
         outcomes.append(Outcome("table", spec.name, tables.ensure_table(spec)))
     pooled = ensure_user_pool("pooled")
     operations = ensure_user_pool("operations")
-    outcomes += [pooled, operations, ensure_pool_domain(pooled.detail, _name("pooled"))]
+    operations_client = ensure_operations_client(operations.detail)
+    outcomes += [pooled, operations, operations_client, ensure_pool_domain(pooled.detail, _name("pooled"))]
     plans = {tier: ensure_usage_plan(tier) for tier in settings.CLOUDKIDA_TIER_LIMITS}
     outcomes += plans.values()
     outcomes += [ensure_queue(q) for q in QUEUES]
@@ -206,6 +224,7 @@ def bootstrap() -> list[Outcome]:
         "pooled_user_pool_id": pooled.detail,
         "pooled_domain": _name("pooled"),
         "operations_user_pool_id": operations.detail,
+        "operations_client_id": operations_client.detail,
         "usage_plans": {tier: outcome.detail for tier, outcome in plans.items()},
     }
     current = platform_resources()

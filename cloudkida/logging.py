@@ -74,3 +74,6 @@ class RequestLogMiddleware:
             )
             tenant_id_var.reset(tenant_token)
             request_id_var.reset(token)
+            from cloudkida import aws
+
+            aws.clear_scoped_credentials()

@@ -191,10 +191,16 @@ EMAIL_BACKEND = _env(
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "cloudkida.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cloudkida.errors.api_exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cloudkida.identity.drf.ApiGatewayAuthorizerAuthentication",
+        "cloudkida.identity.drf.BearerTokenAuthentication",
+        "cloudkida.identity.drf.ApiKeyAuthentication",
+        "cloudkida.identity.drf.TenantSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["cloudkida.identity.drf.RouteMatrixPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["cloudkida.throttling.TenantTierThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CloudKida API",
@@ -292,3 +298,14 @@ CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _
 CLOUDKIDA_SIGNUP_RATE_PER_HOUR = int(_env("CLOUDKIDA_SIGNUP_RATE_PER_HOUR", "10") or 10)
 # The most tenants a system-admin name search reads before it stops.
 CLOUDKIDA_ADMIN_SEARCH_MAX_READ = int(_env("CLOUDKIDA_ADMIN_SEARCH_MAX_READ", "5000") or 5000)
+
+# --- Identity ------------------------------------------------------------------------------------------
+CLOUDKIDA_JWKS_TIMEOUT = float(_env("CLOUDKIDA_JWKS_TIMEOUT", "3") or 3)  # seconds
+CLOUDKIDA_TOKEN_LEEWAY = int(_env("CLOUDKIDA_TOKEN_LEEWAY", "30") or 30)  # seconds of clock skew allowed
+# Behind API Gateway, trust the Lambda authorizer's context instead of verifying again (production only).
+CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER = _env_bool("CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER", False)
+# Role the authorizer assumes to mint tenant-scoped credentials (a session policy narrows it per tenant).
+CLOUDKIDA_TENANT_DATA_ROLE_ARN = _env(
+    "CLOUDKIDA_TENANT_DATA_ROLE_ARN", "arn:aws:iam::123456789012:role/cloudkida-tenant-data"
+)
+CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS = int(_env("CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS", "900") or 900)

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.urls import api_urlpatterns as account_apis
 from cloudkida.apis import ApiRootApi
 from cloudkida.health import healthz
 from tenants.urls import api_urlpatterns as tenant_apis
@@ -11,10 +13,12 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *tenant_apis,
+    *account_apis,
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/docs", RedirectView.as_view(pattern_name="api-docs"), name="api-docs-short"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.page_urls")),

@@ -34,9 +34,7 @@ def platform() -> dict[str, Any]:
 
 
 def issuer_for(pool_id: str) -> str:
-    """The OIDC issuer of a user pool (the emulator's URL locally, Cognito's in AWS)."""
-    if settings.AWS_ENDPOINT_URL:
-        return f"{settings.AWS_ENDPOINT_URL.rstrip('/')}/{pool_id}"
+    """The OIDC issuer of a user pool, exactly as Cognito (and moto) writes it into tokens."""
     return f"https://cognito-idp.{settings.AWS_REGION}.amazonaws.com/{pool_id}"
 
 

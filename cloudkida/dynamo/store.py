@@ -102,10 +102,11 @@ class Table:
     """One DynamoDB table, addressed through the shared client."""
 
     name: str
+    credentials: dict[str, str] | None = None  # tenant-scoped credentials from the authorizer, if any
 
     @property
     def client(self) -> Any:
-        return aws.client("dynamodb")
+        return aws.client("dynamodb", credentials=self.credentials)
 
     # --- reads --------------------------------------------------------------------------------
     def get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from cloudkida import aws
+from cloudkida.identity.principal import Principal, Role
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get
 from tests.tenants.conftest import REGISTRATION
@@ -23,9 +23,9 @@ def api():
 
 @pytest.fixture
 def staff_api():
-    user = get_user_model().objects.create_user("ops", "ops@cloudkida.example", "x", is_staff=True)
+    """A system admin (operations pool) — token verification itself is covered in tests/cloudkida/identity."""
     client = APIClient()
-    client.force_authenticate(user)
+    client.force_authenticate(Principal(tenant_id="", role=Role.SYSTEM_ADMIN, subject="ops", email="ops@ck.example"))
     return client
 
 
@@ -163,11 +163,11 @@ def test_tenant_config_is_public_and_holds_nothing_secret(api):
 # --- system admins --------------------------------------------------------------------------------------
 
 
-def test_tenant_management_needs_a_staff_session(api):
+def test_tenant_management_needs_a_system_admin(api):
     _signup(api)
-    assert api.get("/api/v1/tenants").status_code == 403
-    user = get_user_model().objects.create_user("learner", "l@example.org", "x")
-    api.force_authenticate(user)
+    anonymous = api.get("/api/v1/tenants")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
+    api.force_authenticate(Principal(tenant_id="globex", role=Role.TENANT_ADMIN, subject="x"))
     for method, path in [
         ("get", "/api/v1/tenants"),
         ("get", "/api/v1/tenants/globex"),
@@ -268,3 +268,14 @@ def test_retry_through_the_api_resumes_a_failed_onboarding(api, staff_api, fail_
     status = staff_api.get("/api/v1/tenants/globex").json()
     assert status["failed_step"] == "admin_user" and "injected failure" in status["failure_reason"]
     assert staff_api.post("/api/v1/tenants/globex/retry", {}, format="json").json()["status"] == "ACTIVE"
+
+
+def test_customer_support_may_read_but_not_change_tenants(api):
+    _signup(api)
+    support = APIClient()
+    support.force_authenticate(Principal(tenant_id="", role=Role.CUSTOMER_SUPPORT, subject="cs"))
+    assert support.get("/api/v1/tenants").status_code == 200
+    assert support.get("/api/v1/tenants/globex").status_code == 200
+    for path in ["/api/v1/tenants/globex/deactivate", "/api/v1/tenants/globex/retry"]:
+        assert support.post(path, {}, format="json").status_code == 403
+    assert support.patch("/api/v1/tenants/globex", {"version": 1, "name": "X"}, format="json").status_code == 403

@@ -1,0 +1,89 @@
+"""The route-role matrix: who may call which API route. One table, read by DRF and the Lambda authorizer.
+
+Each route is named as in ``urls.py`` and written with its API Gateway path. A rule lists the roles that
+may call it and the least API-key scope an integrator key needs (None: keys may not call it). Routes not
+in the matrix are refused (fail closed); a test checks every API URL is listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloudkida.identity.principal import Principal, Role, Scope
+
+SA, CS, TA, TU = Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT, Role.TENANT_ADMIN, Role.TENANT_USER
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role] = frozenset()
+    key_scope: Scope | None = None
+    public: bool = False
+
+
+def rule(*roles: Role, key: Scope | None = None) -> Rule:
+    return Rule(roles=frozenset(roles), key_scope=key)
+
+
+PUBLIC = Rule(public=True)
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+    methods: dict[str, Rule]
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("api-root", "/api/v1/", {"GET": PUBLIC}),
+    Route("api-schema", "/api/v1/schema/", {"GET": PUBLIC}),
+    Route("api-docs", "/api/v1/docs/", {"GET": PUBLIC}),
+    Route("registration-create", "/api/v1/registrations", {"POST": PUBLIC}),
+    Route("registration-status", "/api/v1/registrations/{tenant_id}", {"GET": PUBLIC}),
+    Route("learner-registration-create", "/api/v1/learner-registrations", {"POST": PUBLIC}),
+    Route("tenant-config", "/api/v1/tenant-config/{slug}", {"GET": PUBLIC}),
+    # System admins manage every tenant; customer support may only read.
+    Route("tenant-list", "/api/v1/tenants", {"GET": rule(SA, CS)}),
+    Route("tenant-detail", "/api/v1/tenants/{tenant_id}", {"GET": rule(SA, CS), "PATCH": rule(SA)}),
+    Route("tenant-activate", "/api/v1/tenants/{tenant_id}/activate", {"POST": rule(SA)}),
+    Route("tenant-deactivate", "/api/v1/tenants/{tenant_id}/deactivate", {"POST": rule(SA)}),
+    Route("tenant-retry", "/api/v1/tenants/{tenant_id}/retry", {"POST": rule(SA)}),
+    # A tenant's own data: the caller's tenant comes from its identity, never from the path.
+    Route("me", "/api/v1/me", {"GET": rule(TA, TU, key=Scope.READ)}),
+    Route("my-tenant", "/api/v1/tenant", {"GET": rule(TA, TU, key=Scope.READ)}),
+    Route("user-list", "/api/v1/users", {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.ADMIN)}),
+    Route(
+        "user-detail", "/api/v1/users/{user_id}", {"GET": rule(TA, key=Scope.READ), "PATCH": rule(TA, key=Scope.ADMIN)}
+    ),
+    Route("api-key-list", "/api/v1/api-keys", {"GET": rule(TA), "POST": rule(TA)}),
+    Route("api-key-detail", "/api/v1/api-keys/{key_id}", {"DELETE": rule(TA)}),
+)
+BY_NAME = {route.name: route for route in ROUTES}
+
+
+def rule_for(route_name: str, method: str) -> Rule | None:
+    route = BY_NAME.get(route_name)
+    return route.methods.get(method.upper()) if route else None
+
+
+def allows(principal: Principal | None, rule_: Rule | None) -> bool:
+    """Whether ``principal`` (None when anonymous) may use a route with ``rule_``."""
+    if rule_ is None:
+        return False
+    if rule_.public:
+        return True
+    if principal is None:
+        return False
+    if principal.method == "api_key":
+        return (
+            rule_.key_scope is not None
+            and principal.scope is not None
+            and (principal.scope.rank >= rule_.key_scope.rank)
+        )
+    return principal.role in rule_.roles
+
+
+def allowed_routes(principal: Principal) -> list[tuple[str, str]]:
+    """Every (method, path) the principal may call, for the authorizer's policy."""
+    return [(method, route.path) for route in ROUTES for method, r in route.methods.items() if allows(principal, r)]

@@ -1,0 +1,1 @@
+"""Who is calling: principals, token verification, API keys, and the route-role matrix."""

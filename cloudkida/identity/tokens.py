@@ -1,0 +1,100 @@
+"""Verify a Cognito ID or access token for the tenant (or the operations pool) it claims.
+
+Shared by DRF authentication and the API Gateway Lambda authorizer. The token's claims only say which
+tenant to check against; the tenant record then fixes the issuer and client id the token must carry.
+Every user pool (and moto's emulated ones) signs with the same key, so the ``iss`` and ``aud`` checks
+are what stop a token of one pool from passing as another's.
+"""
+
+from __future__ import annotations
+
+import jwt
+from django.conf import settings
+
+from cloudkida.errors import NotAuthenticated, PermissionDenied
+from cloudkida.identity.jwks import jwks_cache
+from cloudkida.identity.principal import Principal, Role
+
+TENANT_CLAIM = "custom:tenantId"
+ROLE_CLAIM = "custom:userRole"
+
+
+def _refuse(message: str, code: str = "invalid_token") -> NotAuthenticated:
+    return NotAuthenticated(message, code=code)
+
+
+def _expected(claims: dict) -> tuple[str, str, str]:
+    """(tenant id, issuer, client id) the token must match, from the tenant or the operations pool."""
+    from tenants import provisioning
+    from tenants.selectors import tenant_get_cached
+
+    platform = provisioning.platform()
+    operations_issuer = provisioning.issuer_for(platform["operations_user_pool_id"])
+    if claims.get("iss") == operations_issuer:
+        return "", operations_issuer, platform.get("operations_client_id", "")
+    tenant_id = claims.get(TENANT_CLAIM)
+    if not isinstance(tenant_id, str) or not tenant_id:
+        raise _refuse("The token names no tenant.")
+    try:
+        tenant = tenant_get_cached(tenant_id=tenant_id)
+    except Exception as error:  # NotFound or a malformed id: the same answer, no probing
+        raise _refuse("The token names no known tenant.") from error
+    return tenant.tenant_id, tenant.identity.get("issuer", ""), tenant.identity.get("client_id", "")
+
+
+def verify_token(token: str) -> Principal:
+    """A Principal for a valid RS256 Cognito token, else NotAuthenticated (401)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as error:
+        raise _refuse("The token is malformed.") from error
+    if header.get("alg") != "RS256":
+        raise _refuse("Only RS256 tokens are accepted.")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise _refuse("The token has no key id.")
+    tenant_id, issuer, client_id = _expected(unverified)
+    if not issuer or not client_id:
+        raise _refuse("The tenant cannot accept tokens yet.")
+    kind = unverified.get("token_use")
+    if kind not in {"id", "access"}:
+        raise _refuse("The token is neither an ID nor an access token.")
+    is_id_token = kind == "id"
+    key = jwks_cache.key(issuer, kid)
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            issuer=issuer,
+            audience=client_id if is_id_token else None,
+            leeway=settings.CLOUDKIDA_TOKEN_LEEWAY,
+            options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": is_id_token},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise _refuse("The token has expired.", "token_expired") from error
+    except jwt.ImmatureSignatureError as error:
+        raise _refuse("The token is not valid yet.") from error
+    except jwt.InvalidIssuerError as error:
+        raise _refuse("The token was issued for another organisation.") from error
+    except jwt.InvalidAudienceError as error:
+        raise _refuse("The token was issued to another application.") from error
+    except jwt.PyJWTError as error:
+        raise _refuse("The token could not be verified.") from error
+    if not is_id_token and claims.get("client_id") != client_id:
+        raise _refuse("The token was issued to another application.")
+    try:
+        role = Role(claims.get(ROLE_CLAIM) or ("CustomerSupport" if not tenant_id else "TenantUser"))
+    except ValueError as error:
+        raise PermissionDenied("The token carries an unknown role.", code="unknown_role") from error
+    if role.is_platform != (tenant_id == ""):
+        raise PermissionDenied("The token's role does not fit where it was issued.", code="role_mismatch")
+    return Principal(
+        tenant_id=tenant_id,
+        role=role,
+        subject=str(claims["sub"]),
+        email=str(claims.get("email", "")),
+        method="token",
+        claims=claims,
+    )
