@@ -127,7 +127,7 @@ def _well_formed_id(key_id: str) -> bool:
 def api_key_authenticate(raw: str) -> Principal:
     """The Principal of a presented key, or NotAuthenticated. One GetItem (plus, at most every few
     minutes, an UpdateItem recording last use)."""
-    parts = (raw or "").split("_")
+    parts = (raw or "").split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not _well_formed_id(parts[1]):
         raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
     table = _table()

@@ -22,3 +22,7 @@ def user_get_by_email(*, tenant_id: str, email: str) -> User | None:
 def user_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) -> Page:
     """A page of the tenant's users; the cursor is valid for this tenant's list only."""
     return repository.list_page(tenant_id, limit=limit, cursor=cursor)
+
+
+def user_find(*, tenant_id: str, user_id: str) -> User | None:
+    return repository.get(tenant_id, user_id)

@@ -173,6 +173,22 @@ def host_put(tenant_id: str, hostname: str, *, verified: bool) -> None:
     )
 
 
+# --- app clients (which tenant an OIDC client id belongs to) -------------------------------------------
+
+
+def client_put(client_id: str, tenant_id: str) -> None:
+    _table().upsert(join("CLIENT", client_id), "CLIENT", set_values={"tenant_id": tenant_id})
+
+
+def client_get(client_id: str) -> str:
+    item = _table().get(join("CLIENT", client_id), "CLIENT") if client_id else None
+    return item["tenant_id"] if item else ""
+
+
+def client_delete(client_id: str) -> None:
+    _table().batch_delete([{"PK": join("CLIENT", client_id), "SK": "CLIENT"}])
+
+
 # --- step log and audit trail (same partition as the tenant, so one Query reads each) ---------------
 
 

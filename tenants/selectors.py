@@ -41,6 +41,7 @@ def tenant_cache_clear(*, tenant_id: str | None = None) -> None:
     if tenant_id is None:
         _tenant_cache.invalidate()
         _host_cache.invalidate()
+        _client_cache.invalidate()
     else:
         _tenant_cache.invalidate(tenant_id)
 
@@ -108,3 +109,13 @@ def tenant_get_by_host(match) -> Tenant | None:
         except NotFound:
             return None
     return None
+
+
+_client_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+
+
+def tenant_for_client(*, client_id: str) -> str:
+    """The tenant an OIDC app client belongs to, or "" (cached; one GetItem when cold)."""
+    if not client_id or len(client_id) > 128:
+        return ""
+    return _client_cache.get_or_load(client_id, lambda: repository.client_get(client_id))

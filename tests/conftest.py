@@ -107,3 +107,6 @@ def moto_server(settings, moto_server_url):
         tables.ensure_table(spec)
     yield moto_server_url
     aws.reset()
+
+
+from tests.fixtures_platform import fail_aws, no_backoff, platform  # noqa: E402, F401  shared fixtures

@@ -23,21 +23,36 @@ def _refuse(message: str, code: str = "invalid_token") -> NotAuthenticated:
     return NotAuthenticated(message, code=code)
 
 
+def _client_of(claims: dict) -> str:
+    client = claims.get("aud") if claims.get("token_use") == "id" else claims.get("client_id")
+    if isinstance(client, list):
+        client = client[0] if len(client) == 1 else None
+    return client if isinstance(client, str) else ""
+
+
 def _expected(claims: dict) -> tuple[str, str, str]:
-    """(tenant id, issuer, client id) the token must match, from the tenant or the operations pool."""
+    """(tenant id, issuer, client id) the token must match.
+
+    The app client the token was issued to names the tenant (every tenant has its own client, in the
+    pooled pool or its own); the tenant record then fixes the issuer. A ``custom:tenantId`` claim, when
+    present, must name the same tenant.
+    """
     from tenants import provisioning
-    from tenants.selectors import tenant_get_cached
+    from tenants.selectors import tenant_for_client, tenant_get_cached
 
     platform = provisioning.platform()
     operations_issuer = provisioning.issuer_for(platform["operations_user_pool_id"])
     if claims.get("iss") == operations_issuer:
         return "", operations_issuer, platform.get("operations_client_id", "")
-    tenant_id = claims.get(TENANT_CLAIM)
-    if not isinstance(tenant_id, str) or not tenant_id:
-        raise _refuse("The token names no tenant.")
+    tenant_id = tenant_for_client(client_id=_client_of(claims))
+    if not tenant_id:
+        raise _refuse("The token was issued to no CloudKida application.")
+    claimed = claims.get(TENANT_CLAIM)
+    if claimed is not None and claimed != tenant_id:
+        raise _refuse("The token's tenant claim does not match its application.")
     try:
         tenant = tenant_get_cached(tenant_id=tenant_id)
-    except Exception as error:  # NotFound or a malformed id: the same answer, no probing
+    except Exception as error:  # NotFound: the same answer, no probing
         raise _refuse("The token names no known tenant.") from error
     return tenant.tenant_id, tenant.identity.get("issuer", ""), tenant.identity.get("client_id", "")
 
@@ -85,7 +100,7 @@ def verify_token(token: str) -> Principal:
     if not is_id_token and claims.get("client_id") != client_id:
         raise _refuse("The token was issued to another application.")
     try:
-        role = Role(claims.get(ROLE_CLAIM) or ("CustomerSupport" if not tenant_id else "TenantUser"))
+        role = Role(claims.get(ROLE_CLAIM) or _role_from_record(tenant_id, str(claims["sub"])))
     except ValueError as error:
         raise PermissionDenied("The token carries an unknown role.", code="unknown_role") from error
     if role.is_platform != (tenant_id == ""):
@@ -98,3 +113,17 @@ def verify_token(token: str) -> Principal:
         method="token",
         claims=claims,
     )
+
+
+def _role_from_record(tenant_id: str, sub: str) -> str:
+    """Access tokens carry no custom attributes: the role comes from the user record (one GetItem)."""
+    if not tenant_id:
+        return Role.CUSTOMER_SUPPORT.value
+    from accounts.selectors import user_find
+
+    user = user_find(tenant_id=tenant_id, user_id=sub)
+    if user is None:
+        raise _refuse("The token's user is not a member of this organisation.")
+    if user.status.value != "ACTIVE":
+        raise _refuse("The user is disabled.", "user_disabled")
+    return user.role.value

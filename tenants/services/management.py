@@ -185,6 +185,8 @@ def tenant_offboard(*, tenant_id: str, confirm_slug: str, actor: str) -> str:
         provisioning.remove_api_key(tenant.api_key_id, tenant.tier.value)
     if tenant.isolation is Isolation.POOLED:
         data_table.batch_delete([{"PK": i["PK"], "SK": i["SK"]} for i in data_items])
+    if tenant.identity.get("client_id"):
+        repository.client_delete(tenant.identity["client_id"])
     repository.delete_everything(tenant_id)
     tenant_cache_clear(tenant_id=tenant_id)
     return key

@@ -75,6 +75,7 @@ def step_identity(tenant_id: str) -> dict:
         hosted_ui = provisioning.hosted_ui_url(domain)
         identity.update(user_pool_id=pool_id, pool_kind="pooled", group=provisioning.ensure_group(pool_id, tenant_id))
     client_id = identity.get("client_id") or provisioning.ensure_app_client(pool_id, tenant_id, attempt=attempt)
+    repository.client_put(client_id, tenant_id)
     identity.update(
         client_id=client_id,
         issuer=provisioning.issuer_for(pool_id),

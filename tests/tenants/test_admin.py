@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from cloudkida.errors import NotFound
 from tenants.selectors import tenant_get
 from tenants.services import tenant_register
-from tests.tenants.conftest import REGISTRATION
+from tests.fixtures_platform import REGISTRATION
 
 pytestmark = [pytest.mark.usefixtures("platform"), pytest.mark.django_db]
 

@@ -11,7 +11,7 @@ from cloudkida import aws
 from cloudkida.identity.principal import Principal, Role
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get
-from tests.tenants.conftest import REGISTRATION
+from tests.fixtures_platform import REGISTRATION
 
 pytestmark = [pytest.mark.usefixtures("platform"), pytest.mark.django_db]
 

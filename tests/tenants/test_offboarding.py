@@ -17,7 +17,7 @@ from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from tenants import provisioning
 from tenants.selectors import tenant_get, tenant_list
 from tenants.services import tenant_offboard, tenant_register
-from tests.tenants.conftest import REGISTRATION
+from tests.fixtures_platform import REGISTRATION
 
 pytestmark = pytest.mark.usefixtures("platform")
 

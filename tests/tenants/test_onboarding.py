@@ -11,7 +11,7 @@ from tenants import provisioning, repository
 from tenants.domain import TenantStatus
 from tenants.selectors import tenant_get
 from tenants.services import tenant_register, tenant_retry
-from tests.tenants.conftest import REGISTRATION, sent_emails
+from tests.fixtures_platform import REGISTRATION, sent_emails
 
 pytestmark = pytest.mark.usefixtures("platform")
 

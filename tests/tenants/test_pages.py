@@ -8,7 +8,7 @@ from cloudkida.tenancy import ADMIN, APEX, CUSTOM, TENANT, HostMatch, classify_h
 from tenants import repository
 from tenants.selectors import tenant_get
 from tenants.services import tenant_deactivate, tenant_register
-from tests.tenants.conftest import REGISTRATION
+from tests.fixtures_platform import REGISTRATION
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,153 @@
+"""Every API route is in the matrix, and no caller of tenant A reaches any data of tenant B."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.api_keys import api_key_create
+from accounts.selectors import user_get_by_email
+from cloudkida.access import BY_NAME, ROUTES
+from cloudkida.throttling import buckets
+from tests.identity.conftest import bearer, login, operator_token, with_key
+
+pytestmark = [pytest.mark.usefixtures("two_tenants"), pytest.mark.django_db]
+
+
+def _api_url_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and (prefix + str(p.pattern)).startswith("api/v1/") and p.name:
+                names.add(p.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_api_route_is_in_the_matrix_and_nothing_else_is():
+    assert _api_url_names() == {r.name for r in ROUTES}
+
+
+def _callers():
+    acme_admin = bearer(login("acme", "admin@acme.example"))
+    _k, raw = api_key_create(tenant_id="acme", name="all", scope="admin", created_by="t")
+    return {"acme admin token": acme_admin, "acme admin key": with_key(raw)}
+
+
+def test_a_caller_of_acme_reaches_no_data_of_globex():
+    """Walk every tenant-scoped route with acme's credentials and look for any globex data."""
+    globex_admin = user_get_by_email(tenant_id="globex", email="admin@globex.example")
+    _gk, _graw = api_key_create(tenant_id="globex", name="globex key", scope="read", created_by="t")
+    for label, client in _callers().items():
+        for path in [
+            "/api/v1/me",
+            "/api/v1/tenant",
+            "/api/v1/users",
+            "/api/v1/api-keys",
+            f"/api/v1/users/{globex_admin.user_id}",
+        ]:
+            response = client.get(path)
+            assert "globex" not in response.content.decode().lower(), (label, path, response.content)
+            assert response.status_code in {200, 403, 404}, (label, path)
+        # Naming a globex object directly gets 404, never the object.
+        assert client.get(f"/api/v1/users/{globex_admin.user_id}").status_code == 404
+        patch = client.patch(f"/api/v1/users/{globex_admin.user_id}", {"version": 1, "name": "pwned"}, format="json")
+        assert patch.status_code in {403, 404}
+        assert client.delete(f"/api/v1/api-keys/{_gk.key_id}").status_code in {403, 404}
+        # Platform routes are closed to tenant callers.
+        for method, path in [
+            ("get", "/api/v1/tenants"),
+            ("get", "/api/v1/tenants/globex"),
+            ("post", "/api/v1/tenants/globex/deactivate"),
+        ]:
+            assert getattr(client, method)(path, {}, format="json").status_code == 403
+    assert user_get_by_email(tenant_id="globex", email="admin@globex.example").name == "Admin"
+    from accounts.api_keys import api_key_list
+
+    assert all(k.active for k in api_key_list(tenant_id="globex").items)
+
+
+def test_lists_are_confined_to_the_callers_tenant():
+    acme = bearer(login("acme", "admin@acme.example"))
+    globex = bearer(login("globex", "admin@globex.example"))
+    assert [u["email"] for u in acme.get("/api/v1/users").json()["results"]] == ["admin@acme.example"]
+    assert [u["email"] for u in globex.get("/api/v1/users").json()["results"]] == ["admin@globex.example"]
+    acme.post("/api/v1/api-keys", {"name": "acme ci", "scope": "read"}, format="json")
+    assert globex.get("/api/v1/api-keys").json()["results"] == []
+    cursor = acme.get("/api/v1/users", {"limit": 1}).json()["next_cursor"]
+    if cursor:
+        assert globex.get("/api/v1/users", {"cursor": cursor}).json()["code"] == "invalid_cursor"
+
+
+def test_tenant_admin_manages_users_and_keys_of_its_own_tenant():
+    acme = bearer(login("acme", "admin@acme.example"))
+    invited = acme.post("/api/v1/users", {"email": "dev@acme.example", "name": "Dev"}, format="json")
+    assert invited.status_code == 201, invited.json()
+    user = invited.json()
+    changed = acme.patch(
+        f"/api/v1/users/{user['user_id']}", {"version": user["version"], "role": "TenantAdmin"}, format="json"
+    )
+    assert changed.status_code == 200 and changed.json()["role"] == "TenantAdmin"
+    stale = acme.patch(f"/api/v1/users/{user['user_id']}", {"version": user["version"], "name": "x"}, format="json")
+    assert stale.status_code == 409
+    created = acme.post("/api/v1/api-keys", {"name": "deploy bot", "scope": "write"}, format="json").json()
+    assert created["api_key"].startswith(f"ck_{created['key_id']}_")
+    listed = acme.get("/api/v1/api-keys").json()["results"]
+    assert [k["key_id"] for k in listed] == [created["key_id"]] and "api_key" not in listed[0]
+    assert with_key(created["api_key"]).get("/api/v1/me").json()["scope"] == "write"
+    assert acme.delete(f"/api/v1/api-keys/{created['key_id']}").json()["revoked_at"]
+    assert with_key(created["api_key"]).get("/api/v1/me").status_code == 401
+
+
+def test_tenant_user_cannot_manage_users_or_keys():
+    acme = bearer(login("acme", "admin@acme.example"))
+    acme.post("/api/v1/users", {"email": "dev@acme.example", "name": "Dev"}, format="json")
+    dev = bearer(login("acme", "dev@acme.example"))
+    assert dev.get("/api/v1/me").json()["role"] == "TenantUser"
+    assert dev.get("/api/v1/users").status_code == 403
+    assert dev.post("/api/v1/api-keys", {"name": "x", "scope": "read"}, format="json").status_code == 403
+
+
+def test_system_admin_and_support_tokens_from_the_operations_pool():
+    admin = bearer(operator_token("SystemAdmin", "root@cloudkida.example"))
+    support = bearer(operator_token("CustomerSupport", "help@cloudkida.example"))
+    assert [t["tenant_id"] for t in admin.get("/api/v1/tenants").json()["results"]] == ["acme", "globex"]
+    assert support.get("/api/v1/tenants/acme").status_code == 200
+    assert support.post("/api/v1/tenants/acme/deactivate", {}, format="json").status_code == 403
+    assert admin.post("/api/v1/tenants/acme/deactivate", {}, format="json").json()["status"] == "DEACTIVATED"
+    assert admin.get("/api/v1/users").status_code == 403  # operators have no tenant of their own
+
+
+def test_tenants_are_throttled_by_their_tier(settings):
+    settings.CLOUDKIDA_TIER_LIMITS = {
+        **settings.CLOUDKIDA_TIER_LIMITS,
+        "basic": {"rate": 0.001, "burst": 3, "quota_per_day": 1000},
+    }
+    buckets.reset()
+    acme = bearer(login("acme", "admin@acme.example"))
+    statuses = [acme.get("/api/v1/me").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = acme.get("/api/v1/me")
+    assert refused.json()["code"] == "throttled" and int(refused["Retry-After"]) >= 1
+    globex = bearer(login("globex", "admin@globex.example"))  # another tenant has its own bucket
+    assert globex.get("/api/v1/me").status_code == 200
+
+
+def test_daily_quota_is_enforced(settings):
+    settings.CLOUDKIDA_TIER_LIMITS = {
+        **settings.CLOUDKIDA_TIER_LIMITS,
+        "basic": {"rate": 1000, "burst": 1000, "quota_per_day": 2},
+    }
+    buckets.reset()
+    acme = bearer(login("acme", "admin@acme.example"))
+    assert [acme.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_matrix_routes_exist_for_every_rule():
+    for route in ROUTES:
+        assert route.path.startswith("/api/v1/") and route.methods
+        assert BY_NAME[route.name] is route
