@@ -309,3 +309,15 @@ CLOUDKIDA_TENANT_DATA_ROLE_ARN = _env(
     "CLOUDKIDA_TENANT_DATA_ROLE_ARN", "arn:aws:iam::123456789012:role/cloudkida-tenant-data"
 )
 CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS = int(_env("CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS", "900") or 900)
+# Development and tests only: a local OIDC provider every tenant signs in through instead of Cognito's
+# hosted UI (which local AWS emulation lacks). `make run` starts one and records its issuer here.
+CLOUDKIDA_DEV_OIDC_ISSUER = _env("CLOUDKIDA_DEV_OIDC_ISSUER") or (
+    json.loads((LOCAL_STATE_DIR / "localoidc.json").read_text())["issuer"]
+    if ENV == "local" and (LOCAL_STATE_DIR / "localoidc.json").exists()
+    else ""
+)
+CLOUDKIDA_DEV_OIDC_CLIENT_SECRET = "dev-only-secret"  # noqa: S105 - the dev provider needs any secret
+CLOUDKIDA_OIDC_TIMEOUT = float(_env("CLOUDKIDA_OIDC_TIMEOUT", "10") or 10)  # seconds, token endpoint and JWKS
+if IS_PRODUCTION and CLOUDKIDA_DEV_OIDC_ISSUER:
+    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_DEV_OIDC_ISSUER is development-only")
+LOGIN_URL = "/login/"

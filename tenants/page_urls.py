@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts import oidc
 from tenants import views
 
 urlpatterns = [
@@ -7,4 +8,8 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/<str:tenant_id>/progress/", views.signup_progress, name="signup-progress"),
     path("join/", views.learner_signup, name="learner-signup"),
+    path("find/", views.find_organisation, name="find-organisation"),
+    path("login/", oidc.LoginView.as_view(), name="login"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc-callback"),
+    path("logout/", oidc.LogoutView.as_view(), name="logout"),
 ]

@@ -96,6 +96,13 @@ def name_unique(name: str) -> Unique:
     return Unique("name", " ".join(name.split()))
 
 
+def tenant_id_by_name(name: str) -> str:
+    """The tenant that holds organisation name ``name`` (its uniqueness marker points to it), or ""."""
+    key = name_unique(name).key()
+    marker = _table().get(key["PK"], key["SK"])
+    return marker["owner_pk"].split("#", 1)[1] if marker else ""
+
+
 def create(tenant: Tenant) -> Tenant:
     """Write a new tenant; Conflict if the slug or the organisation name is taken."""
     try:

@@ -119,3 +119,17 @@ def tenant_for_client(*, client_id: str) -> str:
     if not client_id or len(client_id) > 128:
         return ""
     return _client_cache.get_or_load(client_id, lambda: repository.client_get(client_id))
+
+
+def tenant_find(*, query: str) -> Tenant | None:
+    """An ACTIVE tenant by exact slug or exact organisation name (case-insensitive): at most two GetItems."""
+    query = " ".join(query.split())
+    tenant = None
+    try:
+        tenant = repository.get(check_tenant_id(query.lower()))
+    except ValidationFailed:
+        tenant = None
+    if tenant is None:
+        tenant_id = repository.tenant_id_by_name(query)
+        tenant = repository.get(tenant_id) if tenant_id else None
+    return tenant if tenant is not None and tenant.status is TenantStatus.ACTIVE else None

@@ -11,6 +11,7 @@ from cloudkida.errors import ApplicationError
 from cloudkida.tenancy import APEX
 from tenants import provisioning
 from tenants.forms import LearnerSignupForm, SignupForm
+from tenants.selectors import tenant_find
 from tenants.services import learner_register, tenant_register
 from tenants.services.registration import registration_status
 
@@ -34,7 +35,14 @@ def _apex_only(request) -> None:
 
 def home(request):
     if request.tenant is not None:
-        return render(request, "portal/tenant_home.html", {"tenant": request.tenant})
+        from accounts.portal import SESSION_KEY, session_principal
+
+        signed_in = session_principal(request) is not None
+        return render(
+            request,
+            "portal/tenant_home.html",
+            {"tenant": request.tenant, "portal_user": request.session.get(SESSION_KEY) if signed_in else None},
+        )
     _apex_only(request)
     return render(request, "public/home.html")
 
@@ -112,3 +120,14 @@ def learner_signup(request):
         else:
             status = 400
     return render(request, "public/learner_signup.html", {"form": form}, status=status)
+
+
+def find_organisation(request):
+    """Type your organisation's name or subdomain; go to its sign-in page."""
+    _apex_only(request)
+    query = request.GET.get("q", "").strip()
+    tenant = tenant_find(query=query) if query else None
+    if tenant is not None:
+        return redirect(f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/")
+    status = 404 if query else 200
+    return render(request, "public/find.html", {"query": query, "not_found": bool(query)}, status=status)

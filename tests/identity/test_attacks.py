@@ -143,7 +143,7 @@ def test_revoked_api_key_is_refused():
 
 
 def test_wrong_api_key_is_refused():
-    key, raw = api_key_create(tenant_id="acme", name="CI", scope="read", created_by="test")
+    _key, raw = api_key_create(tenant_id="acme", name="CI", scope="read", created_by="test")
     assert _refused(with_key(raw[:-2] + "xx").get("/api/v1/me")) == "invalid_api_key"
     assert _refused(with_key("ck_000000000000_nothing").get("/api/v1/me")) == "invalid_api_key"
     assert _refused(with_key("garbage").get("/api/v1/me")) == "invalid_api_key"
