@@ -71,23 +71,42 @@ def _wait_until_serving(url: str, run: RunLocal) -> None:
     assert requests.get(url, timeout=10).status_code in {200, 503}
 
 
-def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_path):
+@pytest.fixture
+def runs():
+    """Every run-local started by the test; whatever still runs at the end is killed, pass or fail."""
+    started: list[RunLocal] = []
+    yield started
+    for run in started:
+        if run.process.poll() is None:
+            os.killpg(run.process.pid, signal.SIGKILL)
+            run.process.wait(timeout=30)
+
+
+def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_path, runs):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
 
     first = RunLocal(tmp_path, port)
+    runs.append(first)
     first.wait_for("CloudKida is running")
     _wait_until_serving(f"{base}/healthz", first)
     assert requests.get(f"{base}/healthz", timeout=10).json()["status"] == "ok"
     admin = requests.get(f"{base}/admin/login/", timeout=10)
     assert admin.status_code == 200 and "Log in | CloudKida operations" in admin.text
     assert any("created tenant         acme" in line for line in first.output)
+    login = requests.get(f"{base}/login/", timeout=10, allow_redirects=False,
+                         headers={"Host": f"acme.localhost:{port}"})
+    assert login.status_code == 302 and "code_challenge=" in login.headers["Location"]
+    assert login.headers["Location"].startswith("http://localhost:")  # the local OIDC provider
+
     assert "Stopped CloudKida and local AWS." in first.interrupt()
     assert not (tmp_path / "localaws.json").exists(), "local AWS was not stopped"
+    assert not (tmp_path / "localoidc.json").exists(), "the local OIDC provider was not stopped"
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base}/healthz", timeout=5)
 
     second = RunLocal(tmp_path, port)
+    runs.append(second)
     second.wait_for("CloudKida is running")
     _wait_until_serving(f"{base}/healthz", second)
     assert any("restored" in line for line in second.output)
