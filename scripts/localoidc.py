@@ -30,8 +30,10 @@ def main() -> int:
     args = parser.parse_args()
     from oidc_provider_mock import User, run_server_in_thread
 
-    users = [User(sub=email, claims={"email": email, "name": name, "custom:tenantId": tenant,
-                                     "custom:userRole": role}) for email, name, tenant, role in DEMO_USERS]
+    users = [
+        User(sub=email, claims={"email": email, "name": name, "custom:tenantId": tenant, "custom:userRole": role})
+        for email, name, tenant, role in DEMO_USERS
+    ]
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     marker = state / "localoidc.json"

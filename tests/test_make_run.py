@@ -94,8 +94,9 @@ def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_pat
     admin = requests.get(f"{base}/admin/login/", timeout=10)
     assert admin.status_code == 200 and "Log in | CloudKida operations" in admin.text
     assert any("created tenant         acme" in line for line in first.output)
-    login = requests.get(f"{base}/login/", timeout=10, allow_redirects=False,
-                         headers={"Host": f"acme.localhost:{port}"})
+    login = requests.get(
+        f"{base}/login/", timeout=10, allow_redirects=False, headers={"Host": f"acme.localhost:{port}"}
+    )
     assert login.status_code == 302 and "code_challenge=" in login.headers["Location"]
     assert login.headers["Location"].startswith("http://localhost:")  # the local OIDC provider
 

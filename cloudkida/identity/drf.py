@@ -20,6 +20,7 @@ class ApiGatewayAuthorizerAuthentication(BaseAuthentication):
         context = request._request.META.get("API_GATEWAY_AUTHORIZER") or {}
         if not context.get("role"):
             return None
+        context = {**context, "principalId": context.get("principalId", "")}
         from cloudkida import aws
 
         principal = Principal(
@@ -47,7 +48,7 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
+        if not header or header.lower().startswith("apikey "):
             return None
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -65,6 +66,9 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         raw = request.META.get("HTTP_X_API_KEY")
+        scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if not raw and scheme.lower() == "apikey":
+            raw = value  # behind API Gateway the key travels in the Authorization header
         if not raw:
             return None
         from accounts.api_keys import api_key_authenticate

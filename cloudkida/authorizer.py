@@ -1,0 +1,172 @@
+"""API Gateway Lambda authorizer: the same identity core and route matrix as the DRF views.
+
+For a TOKEN authorizer event (``Authorization: Bearer <Cognito token>`` or ``Authorization: ApiKey <key>``)
+it returns:
+- an IAM policy allowing exactly the routes the matrix grants the caller's role (or scope), and nothing else;
+- ``usageIdentifierKey``: the tenant's own API Gateway key, so the tenant's usage plan meters and throttles it
+  (the API's key source is AUTHORIZER);
+- a context with tenant id, role, user, and short-lived credentials from STS AssumeRole whose session policy
+  limits DynamoDB to the tenant's own partition key in the pooled table (``dynamodb:LeadingKeys``, exact), or
+  to the tenant's own table for a silo tenant. Django reads this context instead of verifying again.
+A caller that cannot be identified gets API Gateway's 401 (``Unauthorized``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DATA_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+]
+
+
+def _setup() -> None:
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+
+
+def _principal(authorization: str):
+    from accounts.api_keys import api_key_authenticate
+    from cloudkida.errors import NotAuthenticated
+    from cloudkida.identity.tokens import verify_token
+
+    scheme, _, credential = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        return verify_token(credential.strip())
+    if scheme.lower() == "apikey" and credential.strip():
+        return api_key_authenticate(credential.strip())
+    raise NotAuthenticated("Use 'Authorization: Bearer <token>' or 'Authorization: ApiKey <key>'.")
+
+
+def _arn_base(method_arn: str) -> str:
+    """``arn:aws:execute-api:<region>:<account>:<api id>/<stage>`` from a method ARN."""
+    parts = method_arn.split("/")
+    return "/".join(parts[:2])
+
+
+def route_resources(method_arn: str, routes: list[tuple[str, str]]) -> list[str]:
+    """Method ARNs for (method, path) pairs; path parameters become ``*``."""
+    base = _arn_base(method_arn)
+    return sorted({f"{base}/{method}{re.sub(r'{[^}]+}', '*', path).rstrip('/') or '/'}" for method, path in routes})
+
+
+def session_policy(tenant_id: str) -> dict[str, Any]:
+    """What the tenant-scoped credentials may touch: the tenant's own keys or its own table."""
+    from django.conf import settings
+
+    from cloudkida import aws
+    from cloudkida.dynamo import tables, tenant_pk
+    from tenants.domain import Isolation
+    from tenants.selectors import tenant_get_cached
+
+    tenant = tenant_get_cached(tenant_id=tenant_id)
+    account = aws.client("sts").get_caller_identity()["Account"]
+    prefix = f"arn:aws:dynamodb:{settings.AWS_REGION}:{account}:table/"
+    if tenant.isolation is Isolation.SILO and tenant.data_table:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OwnSiloTable",
+                    "Effect": "Allow",
+                    "Action": DATA_ACTIONS,
+                    "Resource": [prefix + tenant.data_table, prefix + tenant.data_table + "/index/*"],
+                }
+            ],
+        }
+    table = tables.pooled_table().name
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OwnPartitionOnly",
+                "Effect": "Allow",
+                "Action": DATA_ACTIONS,
+                "Resource": [prefix + table],
+                "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [tenant_pk(tenant_id)]}},
+            }
+        ],
+    }
+
+
+def scoped_credentials(tenant_id: str) -> dict[str, str]:
+    from django.conf import settings
+
+    from cloudkida import aws
+
+    response = aws.client("sts").assume_role(
+        RoleArn=settings.CLOUDKIDA_TENANT_DATA_ROLE_ARN,
+        RoleSessionName=f"tenant-{tenant_id}"[:64],
+        Policy=json.dumps(session_policy(tenant_id)),
+        DurationSeconds=settings.CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS,
+        Tags=[{"Key": "tenant", "Value": tenant_id}],
+    )
+    credentials = response["Credentials"]
+    return {
+        "accessKeyId": credentials["AccessKeyId"],
+        "secretAccessKey": credentials["SecretAccessKey"],
+        "sessionToken": credentials["SessionToken"],
+        "expiration": credentials["Expiration"].isoformat(),
+    }
+
+
+def usage_key_value(tenant_id: str) -> str:
+    """The value of the tenant's API Gateway key (what ``usageIdentifierKey`` must carry)."""
+    from cloudkida import aws
+    from tenants.selectors import tenant_get_cached
+
+    key_id = tenant_get_cached(tenant_id=tenant_id).api_key_id
+    if not key_id:
+        return ""
+    return aws.client("apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"]
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    _setup()
+    from cloudkida.access import allowed_routes
+    from cloudkida.errors import ApplicationError
+    from tenants.selectors import tenant_get_cached
+
+    method_arn = event.get("methodArn", "")
+    authorization = event.get("authorizationToken") or (event.get("headers") or {}).get("Authorization", "")
+    try:
+        principal = _principal(authorization)
+        if principal.tenant_id and not tenant_get_cached(tenant_id=principal.tenant_id).is_serving:
+            routes: list[tuple[str, str]] = []
+        else:
+            routes = allowed_routes(principal)
+    except ApplicationError as error:
+        logger.info("authorizer refused", extra={"code": error.code})
+        raise Exception("Unauthorized") from error
+    statements = [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": route_resources(method_arn, routes)}]
+    if not routes:
+        statements = [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": f"{_arn_base(method_arn)}/*"}]
+    result: dict[str, Any] = {
+        "principalId": principal.subject,
+        "policyDocument": {"Version": "2012-10-17", "Statement": statements},
+        "context": {
+            "tenantId": principal.tenant_id,
+            "role": principal.role.value,
+            "email": principal.email,
+            "scope": principal.scope.value if principal.scope else "",
+        },
+    }
+    if principal.tenant_id and routes:
+        result["usageIdentifierKey"] = usage_key_value(principal.tenant_id)
+        result["context"].update(scoped_credentials(principal.tenant_id))
+    return result
