@@ -15,13 +15,8 @@ from accounts import api_keys
 from accounts.domain import Role, UserStatus
 from accounts.selectors import user_get, user_list
 from accounts.services import user_invite, user_update
+from cloudkida.apis import validated
 from tenants.selectors import tenant_get_cached
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class UserOutput(serializers.Serializer):
@@ -100,13 +95,13 @@ class UserListApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=UserOutput(many=True))
     def get(self, request):
-        filters = _valid(self.FilterSerializer, request.query_params)
+        filters = validated(self.FilterSerializer, request.query_params)
         page = user_list(tenant_id=request.user.tenant_id, limit=filters["limit"], cursor=filters.get("cursor"))
         return Response({"results": UserOutput(page.items, many=True).data, "next_cursor": page.cursor})
 
     @extend_schema(request=InputSerializer, responses={201: UserOutput})
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         user = user_invite(tenant_id=request.user.tenant_id, **data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
@@ -126,7 +121,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(request=PatchSerializer, responses=UserOutput)
     def patch(self, request, user_id: str):
-        data = dict(_valid(self.PatchSerializer, request.data))
+        data = dict(validated(self.PatchSerializer, request.data))
         version = data.pop("version")
         user_get(tenant_id=request.user.tenant_id, user_id=user_id)  # 404 before anything else
         user = user_update(tenant_id=request.user.tenant_id, user_id=user_id, expected_version=version, **data)
@@ -160,7 +155,7 @@ class ApiKeyListApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         key, raw = api_keys.api_key_create(
             tenant_id=request.user.tenant_id, created_by=request.user.get_username(), **data
         )

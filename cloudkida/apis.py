@@ -9,6 +9,13 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 
+def validated(serializer_class, data) -> dict:
+    """Validate request data with an input serializer; DRF's ValidationError becomes our 400 body."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class ApiRootApi(APIView):
     """Entry point of the public API: links to the schema and the interactive docs."""
 

@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cloudkida.apis import validated
 from cloudkida.errors import NotFound, ValidationFailed
 from tenants import provisioning, repository
 from tenants.domain import Tenant, TenantStatus, Tier
@@ -28,12 +29,6 @@ STATUSES = [s.value for s in TenantStatus]
 
 def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _actor(request) -> str:
@@ -89,7 +84,7 @@ class RegistrationCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={202: OutputSerializer}, auth=[])
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         tenant, token = tenant_register(**data, client_address=_client_address(request))
         return Response(
             {
@@ -154,7 +149,7 @@ class LearnerRegistrationCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         user = learner_register(**data, client_address=_client_address(request))
         return Response(
             {
@@ -209,7 +204,7 @@ class TenantListApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=TenantOutput(many=True))
     def get(self, request):
-        filters = _valid(self.FilterSerializer, request.query_params)
+        filters = validated(self.FilterSerializer, request.query_params)
         page = tenant_list(
             status=TenantStatus(filters["status"]) if filters.get("status") else None,
             tier=Tier(filters["tier"]) if filters.get("tier") else None,
@@ -237,7 +232,7 @@ class TenantDetailApi(APIView):
 
     @extend_schema(request=PatchSerializer, responses=TenantOutput)
     def patch(self, request, tenant_id: str):
-        data = dict(_valid(self.PatchSerializer, request.data))
+        data = dict(validated(self.PatchSerializer, request.data))
         version = data.pop("version")
         tier = data.pop("tier", None)
         tenant = tenant_get(tenant_id=tenant_id)
@@ -260,7 +255,7 @@ class _TenantActionApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=TenantOutput)
     def post(self, request, tenant_id: str):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         return Response(_tenant_data(self.act(request, tenant_id, data.get("version"))))
 
 

@@ -10,9 +10,8 @@ from django.conf import settings
 
 from accounts.domain import Role
 from accounts.selectors import user_get_by_email
-from accounts.services import user_create
+from accounts.services import user_invite
 from cloudkida.errors import NotFound
-from tenants import provisioning
 from tenants.domain import TenantStatus, Tier
 from tenants.selectors import tenant_get
 from tenants.services.onboarding import onboarding_run
@@ -59,19 +58,10 @@ def seed_demo_tenants() -> list[str]:
             lines.append(
                 f"onboard tenant         {slug}: {'ACTIVE' if result.ok else 'FAILED at ' + result.failed_step}"
             )
-        tenant = tenant_get(tenant_id=slug)
         for email, user_name, role in users:
             if user_get_by_email(tenant_id=slug, email=email):
                 lines.append(f"found   user           {email} in {slug}")
                 continue
-            sub = provisioning.ensure_user(
-                tenant.identity["user_pool_id"],
-                tenant_id=slug,
-                email=email,
-                name=user_name,
-                role=role.value,
-                group=tenant.identity.get("group"),
-            )
-            user_create(tenant_id=slug, email=email, name=user_name, role=role, user_id=sub or None)
+            user_invite(tenant_id=slug, email=email, name=user_name, role=role)
             lines.append(f"created user           {email} in {slug}")
     return lines

@@ -58,7 +58,16 @@ class RunLocal:
     def interrupt(self) -> str:
         """Ctrl-C the whole process group, as a terminal does; return what it printed while stopping."""
         os.killpg(self.process.pid, signal.SIGINT)
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stuck = subprocess.run(  # noqa: S603
+                ["ps", "-o", "pid,stat,wchan:20,cmd", "-g", str(self.process.pid)],  # noqa: S607
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            raise AssertionError(f"run-local did not stop on Ctrl-C; still running:\n{stuck}") from None
         rest = []
         while (line := self.lines.get(timeout=10)) is not None:
             rest.append(line)

@@ -183,3 +183,18 @@ def test_find_your_organisation():
     assert by_slug["Location"] == "http://globex.localhost:8000/login/"
     missing = client.get("/find/", {"q": "nobody"})
     assert missing.status_code == 404 and b"could not find" in missing.content
+
+
+def test_an_expired_session_goes_back_through_the_tenants_login():
+    from datetime import UTC, datetime, timedelta
+
+    from cloudkida import clock
+
+    client = Client(HTTP_HOST="acme.localhost")
+    client.get(_to_provider(client, "ada"))
+    later = datetime.now(UTC) + timedelta(hours=2)
+    with clock.frozen(later):
+        response = client.get("/labs/?x=1")
+        assert response.status_code == 302 and response["Location"] == "/login/?next=%2Flabs%2F%3Fx%3D1"
+        assert "tenant_user" not in client.session
+        assert client.get("/api/v1/me").status_code == 401
