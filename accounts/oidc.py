@@ -175,6 +175,7 @@ class TenantOIDCBackend(TenantSettingsMixin, OIDCAuthenticationBackend):
             "name": payload.get("name") or record.name,
             "user_id": record.user_id,
             "role": payload.get(ROLE_CLAIM) or record.role.value,
+            "expires_at": int(payload["exp"]),
         }
 
     def get_user(self, user_id):

@@ -22,6 +22,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class RunLocal:
     """scripts/run-local.sh (what `make run` calls) in its own process group, its output in a queue."""
 
@@ -36,6 +41,9 @@ class RunLocal:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            # A terminal starts `make run` with default signal handling; don't inherit whatever this
+            # test process has set (an ignored SIGINT would be untrappable in the script).
+            preexec_fn=_default_signals,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []

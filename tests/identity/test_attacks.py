@@ -170,3 +170,14 @@ def test_deactivated_tenant_tokens_and_keys_are_refused():
     tenant_deactivate(tenant_id="acme", actor="test")
     assert _refused(bearer(token).get("/api/v1/me"), 403) == "tenant_deactivated"
     assert _refused(with_key(raw).get("/api/v1/me"), 403) == "tenant_deactivated"
+
+
+def test_api_key_in_the_authorization_header_as_behind_api_gateway():
+    from rest_framework.test import APIClient
+
+    _key, raw = api_key_create(tenant_id="acme", name="gw", scope="read", created_by="test")
+    client = APIClient(HTTP_HOST="api.localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {raw}")
+    assert client.get("/api/v1/me").json()["tenant_id"] == "acme"
+    client.credentials(HTTP_AUTHORIZATION="ApiKey ck_000000000000_x")
+    assert _refused(client.get("/api/v1/me")) == "invalid_api_key"
