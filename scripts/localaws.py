@@ -64,7 +64,8 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    while not stop.wait(0.5):  # a timed wait, so a signal caught by another thread still wakes us
+        pass
     recorder.stop_recording()
     server.stop()
     endpoint_file.unlink(missing_ok=True)

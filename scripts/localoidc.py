@@ -44,7 +44,8 @@ def main() -> int:
         issuer = f"http://localhost:{server.server_port}"
         marker.write_text(json.dumps({"issuer": issuer}))
         print(f"localoidc: OIDC provider ready at {issuer}", flush=True)
-        stop.wait()
+        while not stop.wait(0.5):  # a timed wait, so a signal caught by another thread still wakes us
+            pass
     marker.unlink(missing_ok=True)
     print("localoidc: stopped", flush=True)
     return 0
