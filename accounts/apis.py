@@ -123,7 +123,6 @@ class UserDetailApi(APIView):
     def patch(self, request, user_id: str):
         data = dict(validated(self.PatchSerializer, request.data))
         version = data.pop("version")
-        user_get(tenant_id=request.user.tenant_id, user_id=user_id)  # 404 before anything else
         user = user_update(tenant_id=request.user.tenant_id, user_id=user_id, expected_version=version, **data)
         return Response(UserOutput(user).data)
 

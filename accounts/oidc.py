@@ -39,6 +39,10 @@ class LoginRefused(Exception):
     """The token is genuine but not acceptable on this tenant's host."""
 
 
+class InactiveUser(LoginRefused):
+    """The token is genuine and for this tenant, but names no active user of it."""
+
+
 def _dev_provider() -> dict | None:
     issuer = settings.CLOUDKIDA_DEV_OIDC_ISSUER
     if not issuer:
@@ -165,9 +169,8 @@ class TenantOIDCBackend(TenantSettingsMixin, OIDCAuthenticationBackend):
         email = str(payload.get("email", "")).lower()
         record = user_get_by_email(tenant_id=self.tenant.tenant_id, email=email) if email else None
         if record is None or record.status.value != "ACTIVE":
-            raise_refused = LoginRefused(f"{email or payload['sub']} is not an active user of {self.tenant.tenant_id}")
-            self._refusal = raise_refused
-            return None
+            # Not a SuspiciousOperation, so the library's authenticate() lets it through to the callback view.
+            raise InactiveUser(f"{email or payload['sub']} is not an active user of {self.tenant.tenant_id}")
         return {
             "tenant_id": self.tenant.tenant_id,
             "sub": str(payload["sub"]),
@@ -241,6 +244,9 @@ class CallbackView(TenantSettingsMixin, OIDCAuthenticationCallbackView):
         backend = TenantOIDCBackend(self.tenant)
         try:
             user = backend.authenticate(request, nonce=entry["nonce"], code_verifier=entry["code_verifier"])
+        except InactiveUser as refused:
+            logger.warning("login refused", extra={"reason": str(refused)})
+            return login_failed(request, "Your account is not active in this organisation.", 403)
         except LoginRefused as refused:
             logger.warning("login refused", extra={"reason": str(refused)})
             return login_failed(request, "This account does not belong to this organisation.", 403)
@@ -251,10 +257,6 @@ class CallbackView(TenantSettingsMixin, OIDCAuthenticationCallbackView):
             logger.warning("id token refused", extra={"reason": str(error)})
             return login_failed(request, "We could not verify your sign-in. Please try again.")
         if not user:
-            refusal = getattr(backend, "_refusal", None)
-            if refusal is not None:
-                logger.warning("login refused", extra={"reason": str(refusal)})
-                return login_failed(request, "Your account is not active in this organisation.", 403)
             return login_failed(request, "We could not verify your sign-in. Please try again.")
         id_token = request.session.get("oidc_id_token")
         next_url = request.session.get("oidc_login_next")

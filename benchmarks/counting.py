@@ -45,6 +45,3 @@ def count_requests() -> Iterator[RequestCounts]:
         yield counts
     finally:
         remove()
-
-
-count_dynamodb_requests = count_requests

@@ -245,36 +245,33 @@ class TenantDetailApi(APIView):
 
 
 class _TenantActionApi(APIView):
-    action_name = ""
+    """POST a state change; subclasses name the service that makes it."""
+
+    service = staticmethod(tenant_activate)
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False)
 
-    def act(self, request, tenant_id: str, version: int | None) -> Tenant:
-        raise NotImplementedError
-
     @extend_schema(request=InputSerializer, responses=TenantOutput)
     def post(self, request, tenant_id: str):
         data = validated(self.InputSerializer, request.data)
-        return Response(_tenant_data(self.act(request, tenant_id, data.get("version"))))
+        tenant = self.service(tenant_id=tenant_id, actor=_actor(request), expected_version=data.get("version"))
+        return Response(_tenant_data(tenant))
 
 
 class TenantActivateApi(_TenantActionApi):
     """Serve a deactivated tenant again."""
 
-    def act(self, request, tenant_id, version):
-        return tenant_activate(tenant_id=tenant_id, actor=_actor(request), expected_version=version)
+    service = staticmethod(tenant_activate)
 
 
 class TenantDeactivateApi(_TenantActionApi):
     """Refuse service: disable the tenant's users and API key."""
 
-    def act(self, request, tenant_id, version):
-        return tenant_deactivate(tenant_id=tenant_id, actor=_actor(request), expected_version=version)
+    service = staticmethod(tenant_deactivate)
 
 
 class TenantRetryApi(_TenantActionApi):
     """Resume a failed onboarding from the failed step."""
 
-    def act(self, request, tenant_id, version):
-        return tenant_retry(tenant_id=tenant_id, actor=_actor(request))
+    service = staticmethod(tenant_retry)

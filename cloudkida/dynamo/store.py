@@ -358,10 +358,6 @@ class Table:
                 raise ServiceUnavailable("Some items could not be deleted; run the operation again.")
         return len(keys)
 
-    def put_unconditional(self, item: dict[str, Any]) -> None:
-        """Overwrite an item whatever is there: only for append-only records (events, step logs)."""
-        self._call("put_item", TableName=self.name, Item=serialize(item))
-
     def transact(self, operations: list[dict], *, labels: Sequence[str], values: dict[str, str]) -> None:
         """TransactWriteItems; a failed condition becomes Conflict naming the constraint that failed."""
         for attempt in range(_TRANSACTION_RETRIES):

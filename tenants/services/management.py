@@ -15,16 +15,11 @@ from tenants import provisioning, repository
 from tenants.domain import AuditEvent, Isolation, Tenant, TenantStatus, Tier
 from tenants.selectors import tenant_cache_clear, tenant_data_table_name, tenant_get
 from tenants.services.onboarding import onboarding_start
+from tenants.services.records import tenant_update
 
 
 def _audit(tenant_id: str, action: str, actor: str, **details) -> None:
     repository.event_add(AuditEvent(tenant_id, clock.now(), action, actor, details))
-
-
-def _save(tenant: Tenant, **changes) -> Tenant:
-    updated = repository.update(tenant, **changes)
-    tenant_cache_clear(tenant_id=tenant.tenant_id)
-    return updated
 
 
 def _require(tenant: Tenant, allowed: set[TenantStatus], action: str) -> None:
@@ -69,7 +64,7 @@ def tenant_deactivate(*, tenant_id: str, actor: str, expected_version: int | Non
     _require(tenant, {TenantStatus.ACTIVE}, "deactivated")
     if expected_version is not None:
         tenant.version = expected_version
-    tenant = _save(tenant, status=TenantStatus.DEACTIVATED)
+    tenant = tenant_update(tenant=tenant, status=TenantStatus.DEACTIVATED)
     provisioning.set_users_enabled(tenant.identity["user_pool_id"], _usernames(tenant), enabled=False)
     users = _set_users_status(tenant, UserStatus.DISABLED)
     if tenant.api_key_id:
@@ -88,17 +83,19 @@ def tenant_activate(*, tenant_id: str, actor: str, expected_version: int | None 
     users = _set_users_status(tenant, UserStatus.ACTIVE)
     if tenant.api_key_id:
         provisioning.set_api_key_enabled(tenant.api_key_id, enabled=True)
-    tenant = _save(tenant, status=TenantStatus.ACTIVE)
+    tenant = tenant_update(tenant=tenant, status=TenantStatus.ACTIVE)
     _audit(tenant_id, "tenant.activated", actor, users_enabled=users)
     return tenant
 
 
-def tenant_retry(*, tenant_id: str, actor: str) -> Tenant:
+def tenant_retry(*, tenant_id: str, actor: str, expected_version: int | None = None) -> Tenant:
     """Resume a FAILED onboarding from the step that failed."""
     tenant = tenant_get(tenant_id=tenant_id)
     _require(tenant, {TenantStatus.FAILED}, "retried")
+    if expected_version is not None:
+        tenant.version = expected_version
     _audit(tenant_id, "onboarding.retried", actor, step=tenant.failed_step)
-    _save(tenant, status=TenantStatus.PROVISIONING, failed_step="", failure_reason="")
+    tenant_update(tenant=tenant, status=TenantStatus.PROVISIONING, failed_step="", failure_reason="")
     onboarding_start(tenant_id=tenant_id)
     return tenant_get(tenant_id=tenant_id)
 
@@ -128,7 +125,7 @@ def tenant_change_tier(*, tenant_id: str, tier: str, actor: str, expected_versio
     if expected_version is not None:
         tenant.version = expected_version
     previous = tenant.tier
-    tenant = _save(tenant, tier=new_tier)
+    tenant = tenant_update(tenant=tenant, tier=new_tier)
     if tenant.api_key_id:
         provisioning.bind_api_key(tenant.api_key_id, new_tier.value, previous_tier=previous.value)
     _audit(tenant_id, "tenant.tier_changed", actor, **{"from": previous.value, "to": new_tier.value})
@@ -149,7 +146,7 @@ def tenant_update_profile(*, tenant_id: str, actor: str, expected_version: int, 
             raise ValidationFailed("The organisation name must be 2 to 100 characters.", code="invalid_name")
     tenant = tenant_get(tenant_id=tenant_id)
     tenant.version = expected_version
-    tenant = _save(tenant, **changes)
+    tenant = tenant_update(tenant=tenant, **changes)
     _audit(tenant_id, "tenant.updated", actor, fields=sorted(changes))
     return tenant
 
@@ -166,7 +163,7 @@ def tenant_offboard(*, tenant_id: str, confirm_slug: str, actor: str) -> str:
     if tenant.is_default:
         raise Conflict("The shared learners tenant cannot be offboarded.", code="default_tenant")
     if tenant.status is not TenantStatus.OFFBOARDING:
-        tenant = _save(tenant, status=TenantStatus.OFFBOARDING)
+        tenant = tenant_update(tenant=tenant, status=TenantStatus.OFFBOARDING)
     data_table = Table(tenant_data_table_name(tenant_id=tenant_id))
     data_items = list(data_table.query_all(QueryScope(tenant_id, data_table.name, "", tenant_pk(tenant_id), "")))
     key = _export(tenant, data_items)

@@ -23,8 +23,9 @@ from cloudkida.dynamo import tables
 from cloudkida.errors import Conflict, ValidationFailed
 from cloudkida.workflows.runner import RunResult, Step, Workflow, current_attempt
 from tenants import provisioning, repository
-from tenants.domain import AuditEvent, Isolation, Tenant, TenantStatus
-from tenants.selectors import tenant_cache_clear, tenant_get
+from tenants.domain import AuditEvent, Isolation, TenantStatus
+from tenants.selectors import tenant_get
+from tenants.services.records import tenant_update
 
 logger = logging.getLogger(__name__)
 FAILURE_STEP = "record_failure"
@@ -43,17 +44,11 @@ class _Log:
         repository.step_finished(subject_id, step, ok=ok, output=output, error=error)
 
 
-def _save(tenant: Tenant, **changes) -> Tenant:
-    updated = repository.update(tenant, **changes)
-    tenant_cache_clear(tenant_id=tenant.tenant_id)
-    return updated
-
-
 def step_record(tenant_id: str) -> dict:
     """1. The tenant record exists (written at registration) and is now PROVISIONING."""
     tenant = tenant_get(tenant_id=tenant_id)
     if tenant.status in {TenantStatus.PENDING, TenantStatus.FAILED}:
-        tenant = _save(tenant, status=TenantStatus.PROVISIONING, failed_step="", failure_reason="")
+        tenant = tenant_update(tenant=tenant, status=TenantStatus.PROVISIONING, failed_step="", failure_reason="")
     return {"status": tenant.status.value, "isolation": tenant.isolation.value}
 
 
@@ -66,7 +61,7 @@ def step_identity(tenant_id: str) -> dict:
         pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(tenant_id, attempt=attempt)
         domain = f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{tenant_id}"
         identity.update(user_pool_id=pool_id, pool_kind="silo")
-        tenant = _save(tenant, identity=identity)  # remember the pool before anything else can fail
+        tenant = tenant_update(tenant=tenant, identity=identity)  # remember the pool before anything else can fail
         hosted_ui = provisioning.ensure_domain(pool_id, domain)
     else:
         platform = provisioning.platform()
@@ -84,7 +79,7 @@ def step_identity(tenant_id: str) -> dict:
         token_endpoint=f"{hosted_ui}/oauth2/token",
         logout_endpoint=f"{hosted_ui}/logout",
     )
-    _save(tenant, identity=identity)
+    tenant_update(tenant=tenant, identity=identity)
     return {"user_pool_id": pool_id, "client_id": client_id}
 
 
@@ -127,7 +122,7 @@ def step_api_key(tenant_id: str) -> dict:
         provisioning.bind_api_key(key_id, tenant.tier.value)
     else:
         key_id = provisioning.ensure_api_key(tenant_id, tenant.tier.value, attempt=current_attempt())
-        _save(tenant, api_key_id=key_id)
+        tenant_update(tenant=tenant, api_key_id=key_id)
     return {"api_key_id": key_id, "usage_plan_id": provisioning.usage_plan_id(tenant.tier.value)}
 
 
@@ -137,7 +132,7 @@ def step_silo_table(tenant_id: str) -> dict:
     spec = tables.silo_table(tenant_id)
     created = tables.ensure_table(spec)
     if tenant.data_table != spec.name:
-        _save(tenant, data_table=spec.name)
+        tenant_update(tenant=tenant, data_table=spec.name)
     return {"table": spec.name, "created": created}
 
 
@@ -159,7 +154,7 @@ def step_activate(tenant_id: str) -> dict:
     """7. ACTIVE, with an audit event."""
     tenant = tenant_get(tenant_id=tenant_id)
     if tenant.status is not TenantStatus.ACTIVE:
-        _save(tenant, status=TenantStatus.ACTIVE, failed_step="", failure_reason="")
+        tenant_update(tenant=tenant, status=TenantStatus.ACTIVE, failed_step="", failure_reason="")
         repository.event_add(
             AuditEvent(tenant_id, clock.now(), "tenant.activated", "onboarding", {"tier": tenant.tier.value})
         )
@@ -189,7 +184,7 @@ ONBOARDING = Workflow(
 def record_failure(tenant_id: str, step: str, reason: str) -> None:
     """Mark the tenant FAILED at ``step`` with ``reason`` and write an audit event."""
     tenant = tenant_get(tenant_id=tenant_id)
-    _save(tenant, status=TenantStatus.FAILED, failed_step=step, failure_reason=reason[:1000])
+    tenant_update(tenant=tenant, status=TenantStatus.FAILED, failed_step=step, failure_reason=reason[:1000])
     repository.event_add(
         AuditEvent(tenant_id, clock.now(), "onboarding.failed", "onboarding", {"step": step, "reason": reason[:1000]})
     )

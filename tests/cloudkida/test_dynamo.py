@@ -260,10 +260,10 @@ def test_scan_guard_fails_a_test_that_scans():
 
 
 def test_a_version_guarded_update_uses_one_request(acme_and_acme_corp):
-    from benchmarks.counting import count_dynamodb_requests
+    from benchmarks.counting import count_requests
 
     user = user_get_by_email(tenant_id="acme", email="user0@acme.example")
-    with count_dynamodb_requests() as counts:
+    with count_requests() as counts:
         users_repo.update("acme", user, name="Renamed")
     assert counts.by_operation == {"UpdateItem": 1}
 

@@ -134,30 +134,7 @@ def test_operator_commands_create_list_and_offboard():
     out = io.StringIO()
     call_command("offboard_tenant", "initech", "--confirm", "initech", stdout=out)
     assert "offboarded" in out.getvalue()
+    hooli = ["create_tenant", "hooli", "--tier", "basic", "--admin-name", "X"]
+    call_command(*hooli, "--name", "Hooli", "--admin-email", "x@hooli.example", stdout=io.StringIO())
     with pytest.raises(CommandError, match="already_exists"):
-        call_command(
-            "create_tenant",
-            "learners",
-            "--name",
-            "Initech",
-            "--tier",
-            "basic",
-            "--admin-email",
-            "x@y.example",
-            "--admin-name",
-            "X",
-            stdout=io.StringIO(),
-        )
-        call_command(
-            "create_tenant",
-            "learners",
-            "--name",
-            "Initech",
-            "--tier",
-            "basic",
-            "--admin-email",
-            "x@y.example",
-            "--admin-name",
-            "X",
-            stdout=io.StringIO(),
-        )
+        call_command(*hooli, "--name", "Hooli Two", "--admin-email", "y@hooli.example", stdout=io.StringIO())
