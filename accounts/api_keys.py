@@ -4,7 +4,10 @@ A key reads ``ck_<key id>_<secret>``. The key id (12 hex characters) is visible 
 to the key's record with one GetItem; the secret is never stored, only SHA-256 of the whole key.
 
 Items (control table, so a key can be found before its tenant is known):
-- key:  PK ``APIKEY#<key id>``, SK ``APIKEY``; GSI1 ``TENANT#<tid>#APIKEYS`` / ``<created_at>#<key id>``
+- key:  PK ``APIKEY#<key id>``, SK ``APIKEY``; GSI1 ``TENANT#<tid>#APIKEYS`` / ``<created_at>#<key id>``;
+        GSI2 the tenant's ownership index (offboarding finds and removes it)
+A key's record is read through a cache of ``CLOUDKIDA_AUTHZ_CACHE_SECONDS``: a revoked key stops working
+within that time (at once in the process that revoked it).
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+
 from accounts.domain import ApiKey
 from cloudkida import clock
+from cloudkida.cache import TTLCache
 from cloudkida.clock import from_iso, to_iso
-from cloudkida.dynamo import Page, Prefix, QueryScope, Table, tables, tenant_index_pk
+from cloudkida.dynamo import Page, Prefix, QueryScope, Table, owner_index, tables, tenant_index_pk
 from cloudkida.dynamo.keys import join
-from cloudkida.errors import NotAuthenticated, NotFound, ValidationFailed
+from cloudkida.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from cloudkida.identity.principal import Principal, Role, Scope
+from tenants.services import audit
 
 KEY_PREFIX = "ck"
 MAX_ACTIVE_KEYS = 20
@@ -36,10 +43,15 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+_records = TTLCache(ttl_seconds=settings.CLOUDKIDA_AUTHZ_CACHE_SECONDS)
+
+
 def _to_item(key: ApiKey, digest: str) -> dict[str, Any]:
+    pk = join(Prefix.API_KEY, key.key_id)
     return {
-        "PK": join(Prefix.API_KEY, key.key_id),
+        "PK": pk,
         "SK": Prefix.API_KEY.value,
+        **owner_index(key.tenant_id, pk),
         "GSI1PK": tenant_index_pk(key.tenant_id, "APIKEYS"),
         "GSI1SK": f"{to_iso(key.created_at)}#{key.key_id}",
         "entity": "api_key",
@@ -100,6 +112,7 @@ def api_key_create(*, tenant_id: str, name: str, scope: str, created_by: str) ->
     )
     raw = f"{KEY_PREFIX}_{key.key_id}_{secrets.token_urlsafe(32)}"
     item = _table().create(_to_item(key, _digest(raw)))
+    audit(tenant_id, "api_key.created", created_by, key_id=key.key_id, name=name, scope=scope_value.value)
     return _from_item(item), raw
 
 
@@ -117,6 +130,8 @@ def api_key_revoke(*, tenant_id: str, key_id: str, revoked_by: str) -> ApiKey:
         expected_version=item["version"],
         changes={"revoked_at": to_iso(clock.now()), "revoked_by": revoked_by},
     )
+    _records.invalidate(key_id)
+    audit(tenant_id, "api_key.revoked", revoked_by, key_id=key_id, name=item["name"])
     return _from_item(updated)
 
 
@@ -131,7 +146,8 @@ def api_key_authenticate(raw: str) -> Principal:
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not _well_formed_id(parts[1]):
         raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
     table = _table()
-    item = table.get(join(Prefix.API_KEY, parts[1]), Prefix.API_KEY.value)
+    _records.ttl = settings.CLOUDKIDA_AUTHZ_CACHE_SECONDS
+    item = _records.get_or_load(parts[1], lambda: table.get(join(Prefix.API_KEY, parts[1]), Prefix.API_KEY.value))
     if not item or not hmac.compare_digest(item.get("digest", ""), _digest(raw)):
         raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
     if item.get("revoked_at"):
@@ -139,11 +155,23 @@ def api_key_authenticate(raw: str) -> Principal:
     now = clock.now()
     last = from_iso(item["last_used_at"]) if item.get("last_used_at") else None
     if last is None or now - last >= LAST_USED_RESOLUTION:
-        table.upsert(item["PK"], item["SK"], set_values={"last_used_at": to_iso(now)})
+        try:  # never recreate a key removed meanwhile as a stub: UpdateItem would
+            table.upsert(
+                item["PK"], item["SK"], set_values={"last_used_at": to_iso(now)}, condition="attribute_exists(PK)"
+            )
+        except Conflict as error:
+            _records.invalidate(parts[1])
+            raise NotAuthenticated("The API key is not valid.", code="invalid_api_key") from error
+        item["last_used_at"] = to_iso(now)  # the cached copy too, so this process writes once per interval
     return Principal(
         tenant_id=item["tenant_id"],
         role=Role.TENANT_USER,
         subject=f"apikey:{item['key_id']}",
         method="api_key",
         scope=Scope(item["scope"]),
+        key_name=item.get("name", ""),
     )
+
+
+def api_key_cache_clear() -> None:
+    _records.invalidate()

@@ -13,20 +13,20 @@ from django.test.utils import override_settings
 from moto import mock_aws
 from rest_framework.test import APIClient
 
+from accounts.tokens import verify_token
 from benchmarks.counting import count_requests
 from cloudkida import aws
 from cloudkida.bootstrap import bootstrap
 from cloudkida.identity.jwks import jwks_cache
-from cloudkida.identity.tokens import verify_token
 from tenants import provisioning
-from tenants.selectors import tenant_cache_clear, tenant_get
+from tenants.selectors import tenant_cache_clear, tenant_get_by_slug
 from tenants.services import tenant_register
 
 ROUNDS = 200
 
 
 def _token() -> str:
-    tenant = tenant_get(tenant_id="bench")
+    tenant = tenant_get_by_slug(slug="bench")
     cognito = aws.client("cognito-idp")
     pool, client_id = tenant.identity["user_pool_id"], tenant.identity["client_id"]
     cognito.admin_set_user_password(
@@ -70,7 +70,7 @@ def run() -> dict:
             per_verify = _timed(lambda: verify_token(token), ROUNDS)
         client = APIClient(HTTP_HOST="api.localhost")
         authed = APIClient(HTTP_HOST="api.localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
-        from cloudkida.throttling import buckets
+        from accounts.throttling import buckets
 
         with override_settings(
             CLOUDKIDA_TIER_LIMITS={"platinum": {"rate": 1e9, "burst": 10**9, "quota_per_day": 10**9}}

@@ -46,8 +46,9 @@ def _seed_population(count: int) -> None:
     (Onboarding each through the workflow takes about a second apiece in moto.)"""
     from cloudkida import clock
     from cloudkida.dynamo.store import serialize
+    from cloudkida.ids import new_ulid
     from tenants.domain import Tenant, TenantStatus, Tier
-    from tenants.repository import _to_item, name_unique
+    from tenants.repository import _to_item, name_unique, slug_unique
 
     dynamodb, cognito, apigateway = aws.client("dynamodb"), aws.client("cognito-idp"), aws.client("apigateway")
     control = tables.control_table().name
@@ -57,7 +58,8 @@ def _seed_population(count: int) -> None:
     for n in range(count):
         slug = f"pop-{n:05d}"
         tenant = Tenant(
-            tenant_id=slug,
+            tenant_id=new_ulid(),
+            slug=slug,
             name=f"Population {n}",
             tier=Tier.BASIC,
             status=TenantStatus.ACTIVE,
@@ -65,11 +67,14 @@ def _seed_population(count: int) -> None:
             admin_email=f"admin@{slug}.example",
         )
         puts.append({"PutRequest": {"Item": serialize({**_to_item(tenant), "version": 1})}})
-        marker = name_unique(tenant.name).key()
-        puts.append({"PutRequest": {"Item": serialize({**marker, "owner_pk": f"TENANT#{slug}", "owner_sk": "META"})}})
-        cognito.create_group(UserPoolId=pool, GroupName=slug)
-        cognito.create_user_pool_client(UserPoolId=pool, ClientName=f"tenant-{slug}")
-        key = apigateway.create_api_key(name=f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-tenant-{slug}", enabled=True)
+        owner = {"owner_pk": f"TENANT#{tenant.tenant_id}", "owner_sk": "META"}
+        for marker in (name_unique(tenant.name).key(), slug_unique(slug).key()):
+            puts.append({"PutRequest": {"Item": serialize({**marker, **owner})}})
+        cognito.create_group(UserPoolId=pool, GroupName=tenant.tenant_id)
+        cognito.create_user_pool_client(UserPoolId=pool, ClientName=f"tenant-{tenant.tenant_id}")
+        key = apigateway.create_api_key(
+            name=f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-tenant-{tenant.tenant_id}", enabled=True
+        )
         apigateway.create_usage_plan_key(usagePlanId=plan, keyId=key["id"], keyType="API_KEY")
     for start in range(0, len(puts), 25):
         dynamodb.batch_write_item(RequestItems={control: puts[start : start + 25]})

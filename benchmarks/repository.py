@@ -20,12 +20,21 @@ from cloudkida import aws
 from cloudkida.dynamo import Prefix, Table, tables, tenant_pk
 from cloudkida.dynamo.keys import entity_sk, unique_key
 from cloudkida.dynamo.store import serialize
+from cloudkida.ids import new_ulid
 from tenants.domain import TenantStatus, Tier
 from tenants.selectors import tenant_cache_clear, tenant_get, tenant_list
 from tenants.services import tenant_create, tenant_update
 
 SIZES = (1_000, 50_000)
 FILLER_TENANTS = 50  # filler spread over this many tenants, plus the measured tenant gets its share
+
+
+_BENCH: dict[str, str] = {}
+
+
+def _bench() -> str:
+    """The measured tenant's id."""
+    return _BENCH["id"]
 
 
 def _fill(total_items: int) -> None:
@@ -35,7 +44,7 @@ def _fill(total_items: int) -> None:
     per_tenant = total_items // (FILLER_TENANTS + 1) // 2
     requests: list[dict] = []
     for t in range(FILLER_TENANTS + 1):
-        tenant_id = "bench" if t == FILLER_TENANTS else f"filler-{t:03d}"
+        tenant_id = _bench() if t == FILLER_TENANTS else new_ulid()
         for n in range(per_tenant):
             email = f"user{n}@{tenant_id}.example"
             user_id = f"u{n:08d}"
@@ -85,41 +94,41 @@ def _operations() -> list[tuple[str, Callable[[], object]]]:
     state: dict = {}
 
     def create():
-        state["user"] = user_create(tenant_id="bench", email="measured@bench.example", name="Measured")
+        state["user"] = user_create(tenant_id=_bench(), email="measured@bench.example", name="Measured")
 
     def get():
-        user_get(tenant_id="bench", user_id=state["user"].user_id)
+        user_get(tenant_id=_bench(), user_id=state["user"].user_id)
 
     def by_email():
-        user_get_by_email(tenant_id="bench", email="measured@bench.example")
+        user_get_by_email(tenant_id=_bench(), email="measured@bench.example")
 
     def update():
         state["user"] = user_update(
-            tenant_id="bench", user_id=state["user"].user_id, expected_version=state["user"].version, name="Renamed"
+            tenant_id=_bench(), user_id=state["user"].user_id, expected_version=state["user"].version, name="Renamed"
         )
 
     def change_email():
         user = state["user"]
-        state["user"] = users_repo.update("bench", user, email="moved@bench.example")
+        state["user"] = users_repo.update(_bench(), user, email="moved@bench.example")
 
     def page():
-        user_list(tenant_id="bench", limit=50)
+        user_list(tenant_id=_bench(), limit=50)
 
     def next_page():
-        first = user_list(tenant_id="bench", limit=50)
+        first = user_list(tenant_id=_bench(), limit=50)
         state["cursor"] = first.cursor
 
     def follow_cursor():
-        user_list(tenant_id="bench", limit=50, cursor=state["cursor"])
+        user_list(tenant_id=_bench(), limit=50, cursor=state["cursor"])
 
     def delete():
-        users_repo.delete("bench", state["user"])
+        users_repo.delete(_bench(), state["user"])
 
     def tenant_new():
         state["tenant"] = tenant_create(slug="measured-org", name="Measured Org", tier=Tier.BASIC)
 
     def tenant_read():
-        tenant_get(tenant_id="measured-org")
+        tenant_get(tenant_id=state["tenant"].tenant_id)
 
     def tenant_change():
         tenant_update(tenant=state["tenant"], status=TenantStatus.ACTIVE)
@@ -151,11 +160,11 @@ def _measure(size: int) -> dict[str, dict]:
         tenant_cache_clear()
         for spec in tables.platform_tables():
             tables.ensure_table(spec)
-        tenant_create(slug="bench", name="Bench", tier=Tier.BASIC, status=TenantStatus.ACTIVE)
+        _BENCH["id"] = tenant_create(slug="bench", name="Bench", tier=Tier.BASIC, status=TenantStatus.ACTIVE).tenant_id
         _fill(size)
         Table(tables.pooled_table().name)  # tables exist; measured calls below use warm tenant cache
-        tenant_get(tenant_id="bench")
-        user_list(tenant_id="bench", limit=1)  # warm the tenant routing cache, as a live process has
+        tenant_get(tenant_id=_bench())
+        user_list(tenant_id=_bench(), limit=1)  # warm the tenant routing cache, as a live process has
         for label, operation in _operations():
             started = time.perf_counter()
             with count_requests() as counts:

@@ -1,10 +1,25 @@
-"""The system-admin site: Django's admin, with tenant pages served over the repository layer."""
+"""The system-admin site: Django's admin, with pages apps add over their repositories (no ORM copies).
+
+Apps call ``site.add_section`` from ``AppConfig.ready`` with a URL factory and the entry for the admin's
+index, so the site (core) never imports an app.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class Section:
+    app_label: str
+    name: str
+    urls: Callable  # (site) -> list of URL patterns
+    models: tuple[tuple[str, str], ...]  # (display name, URL name of its list page)
 
 
 class CloudKidaAdminSite(admin.AdminSite):
@@ -12,30 +27,43 @@ class CloudKidaAdminSite(admin.AdminSite):
     site_title = "CloudKida operations"
     index_title = "Platform administration"
 
-    def get_urls(self):
-        from tenants.admin import tenant_admin_urls
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sections: list[Section] = []
 
-        return tenant_admin_urls(self) + super().get_urls()
+    def add_section(self, section: Section) -> None:
+        if all(s.app_label != section.app_label for s in self.sections):
+            self.sections.append(section)
+
+    def get_urls(self):
+        extra = [pattern for section in self.sections for pattern in section.urls(self)]
+        return extra + super().get_urls()
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
-        if app_label in (None, "tenants") and request.user.is_active and request.user.is_staff:
+        if not (request.user.is_active and request.user.is_staff):
+            return apps
+        for section in reversed(self.sections):
+            if app_label not in (None, section.app_label):
+                continue
+            models = [
+                {
+                    "name": name,
+                    "object_name": name,
+                    "admin_url": reverse(f"admin:{url_name}", current_app=self.name),
+                    "view_only": True,
+                    "perms": {"view": True, "add": False, "change": False, "delete": False},
+                }
+                for name, url_name in section.models
+            ]
             apps.insert(
                 0,
                 {
-                    "name": "Tenants",
-                    "app_label": "tenants",
-                    "app_url": reverse("admin:tenants_tenant_list", current_app=self.name),
+                    "name": section.name,
+                    "app_label": section.app_label,
+                    "app_url": models[0]["admin_url"],
                     "has_module_perms": True,
-                    "models": [
-                        {
-                            "name": "Tenants",
-                            "object_name": "Tenant",
-                            "admin_url": reverse("admin:tenants_tenant_list", current_app=self.name),
-                            "view_only": True,
-                            "perms": {"view": True, "add": False, "change": False, "delete": False},
-                        }
-                    ],
+                    "models": models,
                 },
             )
         return apps

@@ -36,3 +36,23 @@ class ApiRootApi(APIView):
                 },
             }
         )
+
+
+_pages: dict[str, type] = {}
+
+
+def page_of(item_serializer: type, name: str) -> type:
+    """The list envelope every list endpoint returns: ``{"results": [...], "next_cursor": str | null}``."""
+    if name not in _pages:
+        _pages[name] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "results": item_serializer(many=True),
+                "next_cursor": serializers.CharField(
+                    allow_null=True, help_text="Pass as `cursor` for the next page; null on the last page."
+                ),
+                "__doc__": f"A page of {name.removesuffix('Page')} items.",
+            },
+        )
+    return _pages[name]

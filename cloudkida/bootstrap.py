@@ -7,6 +7,7 @@ reads them with one GetItem instead of listing pools.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,8 +207,31 @@ def platform_resources() -> dict[str, Any]:
     return Table(tables.control_table().name).get(PLATFORM_PK, PLATFORM_SK) or {}
 
 
-def bootstrap() -> list[Outcome]:
-    """Create whatever is missing; return what was created and what was found, in order."""
+_app_steps: list[Callable[[], list[Outcome]]] = []
+
+
+def register_step(step: Callable[[], list[Outcome]]) -> None:
+    """An app's part of bootstrap (the shared default tenant, say), run after the platform's own resources.
+    Registered from ``AppConfig.ready``; each must be idempotent."""
+    if step not in _app_steps:
+        _app_steps.append(step)
+
+
+def bootstrap(*, apps: bool = True) -> list[Outcome]:
+    """Create whatever is missing; return what was created and what was found, in order.
+
+    With ``apps`` (the default, and what ``manage.py bootstrap`` does) the apps' registered steps run
+    after the platform's resources; tests that want a bare platform pass ``apps=False``.
+    """
+    outcomes = platform_bootstrap()
+    if apps:
+        for step in _app_steps:
+            outcomes += step()
+    return outcomes
+
+
+def platform_bootstrap() -> list[Outcome]:
+    """The platform's own resources: tables, pools, usage plans, queues, bucket, SES identity, record."""
     outcomes = []
     for spec in tables.platform_tables():
         outcomes.append(Outcome("table", spec.name, tables.ensure_table(spec)))

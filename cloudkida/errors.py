@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -78,6 +80,12 @@ class Conflict(ApplicationError):
     default_message = "The resource changed or already exists."
 
 
+class PayloadTooLarge(ApplicationError):
+    status = 413
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
 class ServiceUnavailable(ApplicationError):
     """A dependency (DynamoDB, Cognito, ...) failed. Always a 5xx."""
 
@@ -102,9 +110,13 @@ _DRF_CODES = {
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler: every error leaves the API as ``{code, message, details}``."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(details={"limit_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = ValidationFailed("The request has too many fields.", code="malformed_request")
     if isinstance(exc, ApplicationError):
         response = Response(exc.as_dict(), status=exc.status)
-        if isinstance(exc, QuotaExceeded) and exc.details.get("retry_after"):
+        if isinstance(exc.details, dict) and exc.details.get("retry_after"):
             response["Retry-After"] = str(exc.details["retry_after"])
         return response
     if isinstance(exc, Http404):

@@ -9,6 +9,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from cloudkida import aws
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 tenant_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("log_tenant_id", default="")
 
@@ -74,6 +76,4 @@ class RequestLogMiddleware:
             )
             tenant_id_var.reset(tenant_token)
             request_id_var.reset(token)
-            from cloudkida import aws
-
             aws.clear_scoped_credentials()

@@ -1,15 +1,45 @@
-"""OpenAPI schema generation tuned to our conventions."""
+"""OpenAPI schema generation tuned to our conventions: component names, documented errors, idempotency."""
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+import re
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+from cloudkida.idempotency import HEADER as IDEMPOTENCY_HEADER
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error the API returns."""
+
+    code = serializers.CharField(help_text="Stable, machine-readable reason, e.g. `validation_failed`.")
+    message = serializers.CharField(help_text="What went wrong, for a person.")
+    details = serializers.JSONField(help_text="More about it: the field, the limit, when to retry.")
+
+
+_ERRORS = {
+    "400": "The request is not valid (bad field, malformed JSON, bad cursor).",
+    "401": "Credentials are missing, invalid, expired or revoked.",
+    "403": "Authenticated, but not allowed (role, key scope, another organisation, suspended tenant).",
+    "404": "No such resource (or not yours).",
+    "409": "A unique value is taken, the resource changed since you read it, or its state forbids this.",
+    "406": "The Accept header asks for something other than JSON.",
+    "413": "The request body is too large.",
+    "415": "The body's media type is not accepted: send application/json.",
+    "422": "The Idempotency-Key was used before with a different request.",
+    "429": "Rate limit or quota exceeded; `Retry-After` says when to retry.",
+    "503": "A service CloudKida depends on is unavailable; retry later.",
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
     """Names nested serializers after their view (``RegistrationCreateApi.InputSerializer`` becomes
     ``RegistrationCreateInput``), so every view can keep the convention of nested Input/Output
-    serializers without colliding component names."""
+    serializers without colliding component names; documents the ``{code, message, details}`` error
+    body for every status an operation can answer with; and documents ``Idempotency-Key`` on the POSTs
+    that honour it."""
 
     def get_serializer_name(self, serializer, direction):
         cls = serializer.__class__
@@ -18,54 +48,46 @@ class AutoSchema(SpectacularAutoSchema):
             return owner.split(".")[-1].removeprefix("_").removesuffix("Api") + own.removesuffix("Serializer")
         return super().get_serializer_name(serializer, direction)
 
+    def get_operation_id(self):
+        """``<method><View>`` (``getUserList``, ``patchUserDetail``): one view per operation, so unique."""
+        return self.method.lower() + type(self.view).__name__.removesuffix("Api")
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "cloudkida.identity.drf.BearerTokenAuthentication"
-    name = "cognitoJwt"
+    def _handler(self):
+        return getattr(self.view, self.method.lower(), None)
 
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": "A Cognito ID or access token of your organisation's user pool.",
-        }
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if getattr(self._handler(), "idempotent", False):
+            parameters.append(
+                OpenApiParameter(
+                    IDEMPOTENCY_HEADER,
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="Repeat the request with the same key and body within 24 h to get the first "
+                    "answer again instead of creating twice.",
+                )
+            )
+        return parameters
 
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "cloudkida.identity.drf.ApiKeyAuthentication"
-    name = "apiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-Api-Key",
-            "description": "An integrator key (scopes read, write, admin) created by a tenant admin.",
-        }
-
-
-class PortalSessionScheme(OpenApiAuthenticationExtension):
-    target_class = "cloudkida.identity.drf.TenantSessionAuthentication"
-    name = "portalSession"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": "sessionid",
-            "description": "The portal's session after signing in on your organisation's host (CSRF applies).",
-        }
-
-
-class ApiGatewayScheme(OpenApiAuthenticationExtension):
-    target_class = "cloudkida.identity.drf.ApiGatewayAuthorizerAuthentication"
-    name = "apiGatewayAuthorizer"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "Behind API Gateway: the same bearer token, checked by the Lambda authorizer.",
-        }
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        codes = ["400", "406", "429", "503"]
+        if self.get_auth():
+            codes += ["401", "403"]
+        if re.search(r"{[^}]+}", self.path):
+            codes.append("404")
+        if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            codes += ["409", "413"]
+        if self.method in {"POST", "PUT", "PATCH"}:
+            codes.append("415")
+        if getattr(self._handler(), "idempotent", False):
+            codes.append("422")
+        for code in codes:
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                response["description"] = _ERRORS[code]
+                responses[code] = response
+        return dict(sorted(responses.items()))

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-ENV = os.environ.get("CLOUDKIDA_ENV", "local")
+# pytest (which sets PYTEST_VERSION) runs the test profile unless told otherwise, so a bare `pytest` works.
+ENV = os.environ.get("CLOUDKIDA_ENV") or ("test" if os.environ.get("PYTEST_VERSION") else "local")
 if ENV not in {"local", "test", "production"}:
     raise ImproperlyConfigured(f"CLOUDKIDA_ENV must be local, test or production, not {ENV!r}")
 IS_PRODUCTION = ENV == "production"
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cloudkida",
     "tenants",
     "accounts",
@@ -84,7 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudkida.logging.RequestLogMiddleware",
-    "cloudkida.tenancy.TenantMiddleware",
+    "cloudkida.limits.RequestLimitsMiddleware",
+    "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.portal.SessionRefreshMiddleware",
@@ -116,8 +120,6 @@ TEMPLATES = [
 
 def _database_from_url(url: str) -> dict:
     """Parse the small subset of DATABASE_URL forms we support: sqlite:///path and postgres://."""
-    from urllib.parse import urlparse
-
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": parsed.path[1:] or ":memory:"}
@@ -171,8 +173,11 @@ CLOUDKIDA_ASSETS_BUCKET = _env("CLOUDKIDA_ASSETS_BUCKET", f"{CLOUDKIDA_RESOURCE_
 CLOUDKIDA_SENDER_EMAIL = _env("CLOUDKIDA_SENDER_EMAIL", "no-reply@cloudkida.localhost")
 # How long a pagination cursor stays valid, in seconds.
 CLOUDKIDA_CURSOR_MAX_AGE = int(_env("CLOUDKIDA_CURSOR_MAX_AGE", "3600") or 3600)
-# The slug of the shared tenant that individual learners join.
+# The slug of the shared tenant that individual learners join (bootstrap creates it), and its admin.
 CLOUDKIDA_DEFAULT_TENANT = _env("CLOUDKIDA_DEFAULT_TENANT", "learners")
+CLOUDKIDA_DEFAULT_TENANT_ADMIN_EMAIL = _env(
+    "CLOUDKIDA_DEFAULT_TENANT_ADMIN_EMAIL", "learners-admin@cloudkida.localhost"
+)
 
 AWS_STORAGE_BUCKET_NAME = CLOUDKIDA_ASSETS_BUCKET
 AWS_S3_REGION_NAME = AWS_REGION
@@ -193,22 +198,38 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "cloudkida.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cloudkida.errors.api_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cloudkida.identity.drf.ApiGatewayAuthorizerAuthentication",
-        "cloudkida.identity.drf.BearerTokenAuthentication",
-        "cloudkida.identity.drf.ApiKeyAuthentication",
-        "cloudkida.identity.drf.TenantSessionAuthentication",
+        "accounts.authentication.ApiGatewayAuthorizerAuthentication",
+        "accounts.authentication.BearerTokenAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.TenantSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["cloudkida.identity.drf.RouteMatrixPermission"],
-    "DEFAULT_THROTTLE_CLASSES": ["cloudkida.throttling.TenantTierThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.RouteMatrixPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TenantTierThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "cloudkida.limits.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CloudKida API",
-    "DESCRIPTION": "Public API of the CloudKida hands-on labs control plane.",
+    "DESCRIPTION": "Public API of the CloudKida hands-on labs control plane. Every error is "
+    "`{code, message, details}`; lists are `{results, next_cursor}`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TenantStatusEnum": "tenants.domain.TenantStatus",
+        "UserStatusEnum": "accounts.domain.UserStatus",
+        "StepStatusEnum": ["PENDING", "RUNNING", "SUCCEEDED", "FAILED"],
+    },
+    # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ---------------------------------------------------------------------------------------
@@ -276,6 +297,17 @@ if ENV == "test":
 
 # How long a process may serve a tenant record from memory before re-reading it, in seconds.
 CLOUDKIDA_TENANT_CACHE_SECONDS = float(_env("CLOUDKIDA_TENANT_CACHE_SECONDS", "30") or 30)
+# How old (seconds) the user and API-key records behind an authorisation decision may be: a role change,
+# a disabled user or a revoked key takes effect within this time in every process (at once when 0).
+CLOUDKIDA_AUTHZ_CACHE_SECONDS = float(_env("CLOUDKIDA_AUTHZ_CACHE_SECONDS", "60") or 0)
+# How long (seconds) a renamed tenant's old subdomain keeps redirecting before anyone may take it.
+CLOUDKIDA_SLUG_GRACE_SECONDS = int(_env("CLOUDKIDA_SLUG_GRACE_SECONDS", str(30 * 86400)) or 0)
+# How long (seconds) a POST's Idempotency-Key is remembered, and how long a page waits for the first
+# submission of a form that was submitted twice.
+CLOUDKIDA_IDEMPOTENCY_SECONDS = int(_env("CLOUDKIDA_IDEMPOTENCY_SECONDS", "86400") or 86400)
+CLOUDKIDA_IDEMPOTENT_PAGE_WAIT_SECONDS = float(_env("CLOUDKIDA_IDEMPOTENT_PAGE_WAIT_SECONDS", "15") or 15)
+# The largest request body accepted, in bytes (larger: 413). Django reads it into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(_env("CLOUDKIDA_MAX_BODY_BYTES", str(1024 * 1024)) or 1024 * 1024)
 
 # --- Tenancy and onboarding ------------------------------------------------------------------------
 # API Gateway usage plan per tier: steady rate (requests/second), burst (requests), daily quota (requests).

@@ -1,8 +1,9 @@
-"""Which tenant a request is for, from its hostname, and refusing service to tenants that are not.
+"""Which tenant a request is for: the pure host classification, and the tenant context for logs and jobs.
 
 ``classify_host`` is pure: ``<slug>.<CLOUDKIDA_BASE_DOMAIN>`` is a tenant, the apex (and ``www`` and
 ``api``) is CloudKida's own site and API, ``<CLOUDKIDA_ADMIN_SUBDOMAIN>.<base>`` is the system-admin
-site, and any other host may be a tenant's verified custom domain (looked up in DynamoDB, cached).
+site, and any other host may be a tenant's verified custom domain. The middleware that looks the tenant
+up lives with the tenants (``tenants.middleware``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-from django.conf import settings
-from django.http import HttpRequest, JsonResponse
-from django.http.request import split_domain_port, validate_host
-from django.shortcuts import render
 
 from cloudkida.logging import tenant_id_var
 
@@ -61,65 +57,3 @@ def tenant_context(tenant_id: str) -> Iterator[None]:
     finally:
         tenant_id_var.reset(log_token)
         current_tenant_id.reset(token)
-
-
-def _refuse(request: HttpRequest, status: int, code: str, message: str, tenant=None):
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
-    return render(
-        request, "errors/tenant.html", {"status": status, "message": message, "tenant": tenant}, status=status
-    )
-
-
-class TenantMiddleware:
-    """Sets ``request.host_kind`` and ``request.tenant`` (a Tenant, or None off tenant hosts).
-
-    Unknown tenant hosts get a branded "no such organisation" 404; tenants that are not ACTIVE are
-    refused with a clear message (403 deactivated, 503 still being set up).
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest):
-        from tenants.domain import TenantStatus
-        from tenants.selectors import tenant_get_by_host
-
-        request.tenant = None
-        request.host_kind = APEX
-        if request.path.startswith(EXEMPT_PREFIXES):
-            return self.get_response(request)
-        host, _port = split_domain_port(request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", ""))
-        listed = bool(host) and validate_host(host, settings.CLOUDKIDA_ALLOWED_HOSTS)
-        match = classify_host(
-            host, base_domain=settings.CLOUDKIDA_BASE_DOMAIN, admin_subdomain=settings.CLOUDKIDA_ADMIN_SUBDOMAIN
-        )
-        request.host_kind = match.kind
-        if not host or (not listed and match.kind != CUSTOM):
-            return _refuse(request, 400, "bad_host", "This address is not served by CloudKida.")
-        if match.kind in {APEX, ADMIN}:
-            return self.get_response(request)
-        tenant = tenant_get_by_host(match)
-        if tenant is None and match.kind == CUSTOM:
-            return _refuse(request, 400, "bad_host", "This address is not served by CloudKida.")
-        if tenant is None:
-            return _refuse(request, 404, "no_such_organisation", "There is no CloudKida organisation at this address.")
-        if tenant.status is TenantStatus.DEACTIVATED:
-            return _refuse(
-                request,
-                403,
-                "tenant_deactivated",
-                f"{tenant.name}'s access to CloudKida is suspended. Contact your administrator.",
-                tenant,
-            )
-        if tenant.status is not TenantStatus.ACTIVE:
-            return _refuse(
-                request,
-                503,
-                "tenant_not_ready",
-                f"{tenant.name} is not available yet. Try again in a few minutes.",
-                tenant,
-            )
-        request.tenant = tenant
-        with tenant_context(tenant.tenant_id):
-            return self.get_response(request)

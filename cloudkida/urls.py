@@ -1,9 +1,12 @@
+"""The composition root: the one module that imports every app's URLs."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.urls import api_urlpatterns as account_apis
+from accounts.urls import page_urlpatterns as account_pages
 from cloudkida.apis import ApiRootApi
 from cloudkida.health import healthz
 from tenants.urls import api_urlpatterns as tenant_apis
@@ -12,6 +15,7 @@ api_v1 = [
     path("", ApiRootApi.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     *tenant_apis,
     *account_apis,
 ]
@@ -22,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.page_urls")),
+    path("", include(account_pages)),
 ]
 
 handler400 = "cloudkida.views.bad_request"

@@ -46,6 +46,10 @@ def main() -> int:
     from moto.moto_api import recorder
     from moto.server import ThreadedMotoServer
 
+    from scripts.emulator import serialize_moto
+
+    serialize_moto()
+
     lines = _valid_lines(recording)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

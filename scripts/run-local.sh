@@ -7,13 +7,21 @@ PY=.venv/bin/python
 STATE="${CLOUDKIDA_LOCAL_STATE_DIR:-.local}"
 PORT="${CLOUDKIDA_PORT:-8000}"
 export CLOUDKIDA_LOCAL_STATE_DIR="$STATE"
+# Local data keyed by slug (before tenant ids were ULIDs) cannot be replayed into this version: keep it
+# aside and start afresh. DATA_VERSION changes only when local data stops being replayable.
+DATA_VERSION=2
+if [ -f "$STATE/moto-recording.jsonl" ] && [ "$(cat "$STATE/data-version" 2>/dev/null)" != "$DATA_VERSION" ]; then
+  rm -rf "$STATE.before-tenant-ids" && mv "$STATE" "$STATE.before-tenant-ids"
+  echo "Local data from an earlier version moved to $STATE.before-tenant-ids; starting afresh."
+fi
 mkdir -p "$STATE"
+echo "$DATA_VERSION" > "$STATE/data-version"
 export CLOUDKIDA_ENV=local
 
 rm -f "$STATE/localoidc.json"
-"$PY" scripts/localaws.py --state-dir "$STATE" > "$STATE/localaws.log" 2>&1 &
+"$PY" -m scripts.localaws --state-dir "$STATE" > "$STATE/localaws.log" 2>&1 &
 AWS_PID=$!
-"$PY" scripts/localoidc.py --state-dir "$STATE" > "$STATE/localoidc.log" 2>&1 &
+"$PY" -m scripts.localoidc --state-dir "$STATE" > "$STATE/localoidc.log" 2>&1 &
 OIDC_PID=$!
 cleanup() {
   trap - EXIT INT TERM

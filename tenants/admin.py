@@ -9,9 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from cloudkida.errors import ApplicationError, NotFound
-from tenants import repository
 from tenants.domain import TenantStatus, Tier
-from tenants.selectors import tenant_get, tenant_list, tenant_search
+from tenants.selectors import tenant_events, tenant_get, tenant_list, tenant_search, tenant_steps
 from tenants.services import tenant_activate, tenant_change_tier, tenant_deactivate, tenant_offboard, tenant_retry
 
 
@@ -81,10 +80,10 @@ def tenant_detail_view(site, request, tenant_id: str):
         _context(
             site,
             request,
-            title=f"Tenant {tenant.tenant_id}",
+            title=f"Tenant {tenant.name}",
             tenant=tenant,
-            steps=repository.steps(tenant_id),
-            events=repository.events(tenant_id, limit=100).items,
+            steps=tenant_steps(tenant_id=tenant_id),
+            events=tenant_events(tenant_id=tenant_id, limit=100).items,
             tiers=[t.value for t in Tier],
         ),
     )
@@ -106,7 +105,7 @@ def tenant_action_view(site, request, tenant_id: str, action: str):
             tenant_change_tier(tenant_id=tenant_id, tier=request.POST.get("tier", ""), actor=actor)
         elif action == "offboard":
             key = tenant_offboard(tenant_id=tenant_id, confirm_slug=request.POST.get("confirm", ""), actor=actor)
-            messages.success(request, f"{tenant_id} was offboarded. Its data export is at {key}.")
+            messages.success(request, f"The tenant was offboarded. Its data export is at {key}.")
             return redirect(reverse("admin:tenants_tenant_list", current_app=site.name))
         else:
             raise Http404("No such action.")

@@ -7,20 +7,22 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudkida.apis import validated
-from cloudkida.errors import NotFound, ValidationFailed
-from tenants import provisioning, repository
+from cloudkida.apis import page_of, validated
+from cloudkida.errors import NotFound
+from cloudkida.idempotency import idempotent
+from tenants import provisioning
 from tenants.domain import Tenant, TenantStatus, Tier
-from tenants.selectors import tenant_get, tenant_list
+from tenants.selectors import tenant_get, tenant_get_by_slug, tenant_list, tenant_steps
 from tenants.services import (
-    learner_register,
     tenant_activate,
     tenant_change_tier,
     tenant_deactivate,
     tenant_register,
+    tenant_rename,
     tenant_retry,
     tenant_update_profile,
 )
+from tenants.services.onboarding import ONBOARDING
 from tenants.services.registration import registration_status
 
 TIERS = [t.value for t in Tier]
@@ -36,14 +38,14 @@ def _actor(request) -> str:
 
 
 class TenantOutput(serializers.Serializer):
-    tenant_id = serializers.CharField()
-    slug = serializers.CharField()
+    tenant_id = serializers.CharField(help_text="Immutable and never reused.")
+    slug = serializers.CharField(help_text="The subdomain; may change.")
     name = serializers.CharField()
-    tier = serializers.CharField()
+    tier = serializers.ChoiceField(choices=TIERS)
     isolation = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
     created_at = serializers.DateTimeField()
-    admin_email = serializers.EmailField()
+    admin_email = serializers.CharField()
     admin_name = serializers.CharField()
     country = serializers.CharField()
     phone = serializers.CharField()
@@ -56,6 +58,12 @@ class TenantOutput(serializers.Serializer):
     failed_step = serializers.CharField()
     failure_reason = serializers.CharField()
     version = serializers.IntegerField()
+
+
+class OnboardingStepOutput(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=["PENDING", "RUNNING", "SUCCEEDED", "FAILED"])
 
 
 def _tenant_data(tenant: Tenant) -> dict:
@@ -77,22 +85,25 @@ class RegistrationCreateApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         tenant_id = serializers.CharField()
-        status = serializers.CharField()
+        slug = serializers.CharField()
+        status = serializers.ChoiceField(choices=STATUSES)
         status_token = serializers.CharField()
         status_url = serializers.CharField()
         login_url = serializers.CharField()
 
     @extend_schema(request=InputSerializer, responses={202: OutputSerializer}, auth=[])
+    @idempotent
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         tenant, token = tenant_register(**data, client_address=_client_address(request))
         return Response(
             {
                 "tenant_id": tenant.tenant_id,
+                "slug": tenant.slug,
                 "status": tenant.status.value,
                 "status_token": token,
                 "status_url": f"/api/v1/registrations/{tenant.tenant_id}?token={token}",
-                "login_url": f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/",
+                "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/",
             },
             status=status.HTTP_202_ACCEPTED,
         )
@@ -103,18 +114,16 @@ class RegistrationStatusApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         tenant_id = serializers.CharField()
-        status = serializers.CharField()
-        steps = serializers.ListField(child=serializers.DictField())
-        failed_step = serializers.CharField()
+        status = serializers.ChoiceField(choices=STATUSES)
+        steps = OnboardingStepOutput(many=True)
+        failed_step = serializers.CharField(allow_blank=True)
         message = serializers.CharField()
         login_url = serializers.CharField()
 
     @extend_schema(parameters=[OpenApiParameter("token", str, required=True)], responses=OutputSerializer, auth=[])
     def get(self, request, tenant_id: str):
         tenant = registration_status(tenant_id=tenant_id, token=request.query_params.get("token", ""))
-        steps = {s.name: s.status for s in repository.steps(tenant_id)}
-        from tenants.services.onboarding import ONBOARDING
-
+        steps = {s.name: s.status for s in tenant_steps(tenant_id=tenant.tenant_id)}
         message = {
             TenantStatus.ACTIVE: "Your organisation is ready.",
             TenantStatus.FAILED: "Setting up your organisation failed. Our team has been told and will retry.",
@@ -129,36 +138,8 @@ class RegistrationStatusApi(APIView):
                 ],
                 "failed_step": tenant.failed_step,
                 "message": message,
-                "login_url": f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/",
+                "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/",
             }
-        )
-
-
-class LearnerRegistrationCreateApi(APIView):
-    """An individual learner signs up into the shared default tenant."""
-
-    class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        name = serializers.CharField(max_length=100)
-
-    class OutputSerializer(serializers.Serializer):
-        tenant_id = serializers.CharField()
-        user_id = serializers.CharField()
-        email = serializers.EmailField()
-        login_url = serializers.CharField()
-
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
-    def post(self, request):
-        data = validated(self.InputSerializer, request.data)
-        user = learner_register(**data, client_address=_client_address(request))
-        return Response(
-            {
-                "tenant_id": user.tenant_id,
-                "user_id": user.user_id,
-                "email": user.email,
-                "login_url": f"{provisioning.tenant_base_url(user.tenant_id)}/login/",
-            },
-            status=status.HTTP_201_CREATED,
         )
 
 
@@ -167,6 +148,7 @@ class TenantConfigApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         tenant_id = serializers.CharField()
+        slug = serializers.CharField()
         display_name = serializers.CharField()
         branding = serializers.DictField(child=serializers.CharField())
         issuer = serializers.CharField()
@@ -175,15 +157,13 @@ class TenantConfigApi(APIView):
 
     @extend_schema(responses=OutputSerializer, auth=[])
     def get(self, request, slug: str):
-        try:
-            tenant = tenant_get(tenant_id=slug)
-        except ValidationFailed as error:
-            raise NotFound(f"There is no organisation {slug!r}.", code="tenant_not_found") from error
+        tenant = tenant_get_by_slug(slug=slug)
         if tenant.status not in {TenantStatus.ACTIVE}:
-            raise NotFound(f"There is no organisation {slug!r}.", code="tenant_not_found")
+            raise NotFound(f"There is no organisation {slug[:64]!r}.", code="tenant_not_found")
         return Response(
             {
                 "tenant_id": tenant.tenant_id,
+                "slug": tenant.slug,
                 "display_name": tenant.name,
                 "branding": tenant.branding,
                 "issuer": tenant.identity.get("issuer", ""),
@@ -202,7 +182,7 @@ class TenantListApi(APIView):
         limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=50)
         cursor = serializers.CharField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=TenantOutput(many=True))
+    @extend_schema(parameters=[FilterSerializer], responses=page_of(TenantOutput, "TenantPage"))
     def get(self, request):
         filters = validated(self.FilterSerializer, request.query_params)
         page = tenant_list(
@@ -219,6 +199,7 @@ class TenantDetailApi(APIView):
 
     class PatchSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
+        slug = serializers.CharField(max_length=40, required=False)
         name = serializers.CharField(max_length=100, required=False)
         country = serializers.CharField(max_length=2, min_length=2, required=False)
         phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -235,7 +216,11 @@ class TenantDetailApi(APIView):
         data = dict(validated(self.PatchSerializer, request.data))
         version = data.pop("version")
         tier = data.pop("tier", None)
+        slug = data.pop("slug", None)
         tenant = tenant_get(tenant_id=tenant_id)
+        if slug and slug != tenant.slug:
+            tenant = tenant_rename(tenant_id=tenant_id, slug=slug, actor=_actor(request), expected_version=version)
+            version = tenant.version
         if tier and tier != tenant.tier.value:
             tenant = tenant_change_tier(tenant_id=tenant_id, tier=tier, actor=_actor(request), expected_version=version)
             version = tenant.version

@@ -79,7 +79,8 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 
 @dataclass
 class Tenant:
-    tenant_id: str  # the slug: a DNS label, immutable, leads every partition key of the tenant
+    tenant_id: str  # a ULID: immutable, never reused, leads every partition key of the tenant
+    slug: str  # the sub-domain: an alias a person chose, unique while held, may change
     name: str
     tier: Tier
     status: TenantStatus
@@ -98,10 +99,6 @@ class Tenant:
     failure_reason: str = ""
     status_token_hash: str = ""  # sha256 of the token that lets the sign-up page poll progress
     version: int = 0
-
-    @property
-    def slug(self) -> str:
-        return self.tenant_id
 
     @property
     def isolation(self) -> Isolation:
@@ -133,3 +130,11 @@ class AuditEvent:
     action: str
     actor: str
     details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SlugTarget:
+    """What a slug points to: the tenant holding it, or (after a rename) the tenant it redirects to."""
+
+    tenant_id: str
+    redirect_to: str = ""  # the tenant's new slug while the old one is in its grace period

@@ -12,8 +12,5 @@ class SignupForm(forms.Form):
     country = forms.CharField(label="Country (two-letter code)", min_length=2, max_length=2)
     phone = forms.CharField(max_length=40, required=False)
     address = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class LearnerSignupForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=100)
-    email = forms.EmailField(label="Email", max_length=254)
+    # One key per rendering of the form: a second submission of it replays the first (see views.signup).
+    submission = forms.CharField(max_length=64, widget=forms.HiddenInput)

@@ -1,4 +1,5 @@
-"""Adapters for each tenant's AWS resources outside DynamoDB: Cognito, API Gateway keys, tables.
+"""Adapters for each tenant's AWS resources outside DynamoDB: its Cognito group, app client or pool, and
+its API Gateway usage key. (The users in those pools belong to accounts: ``accounts.cognito``.)
 
 Every ``ensure_*`` is idempotent. On a first attempt it creates without looking (so onboarding costs the
 same number of requests however many tenants exist); on a retry (``attempt > 1``) it first looks for a
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 
 from cloudkida import aws
-from cloudkida.bootstrap import platform_resources
+from cloudkida.bootstrap import create_user_pool, find_user_pool, platform_resources
 from cloudkida.cache import TTLCache
 
 _platform_cache = TTLCache(ttl_seconds=300)
@@ -39,8 +40,18 @@ def issuer_for(pool_id: str) -> str:
 
 
 def tenant_base_url(slug: str) -> str:
+    """The tenant's portal address on its subdomain."""
+    return host_base_url(f"{slug}.{settings.CLOUDKIDA_BASE_DOMAIN}")
+
+
+def host_base_url(host: str) -> str:
     port = f":{settings.CLOUDKIDA_PUBLIC_PORT}" if settings.CLOUDKIDA_PUBLIC_PORT else ""
-    return f"{settings.CLOUDKIDA_PUBLIC_SCHEME}://{slug}.{settings.CLOUDKIDA_BASE_DOMAIN}{port}"
+    return f"{settings.CLOUDKIDA_PUBLIC_SCHEME}://{host}{port}"
+
+
+def tenant_base_urls(slug: str, custom_domains: list[str]) -> list[str]:
+    """Every address the tenant's portal answers on: its subdomain, then its verified custom domains."""
+    return [tenant_base_url(slug), *(host_base_url(host) for host in custom_domains)]
 
 
 def _resource_name(*parts: str) -> str:
@@ -68,8 +79,29 @@ def remove_group(pool_id: str, tenant_id: str) -> None:
             raise
 
 
-def ensure_app_client(pool_id: str, tenant_id: str, *, attempt: int) -> str:
-    """The tenant's app client: authorization code + PKCE, callbacks on the tenant's own host."""
+def _client_settings(base_urls: list[str]) -> dict[str, Any]:
+    """Everything an app client is made with. UpdateUserPoolClient resets whatever it is not given, so
+    creation and every later update send all of it."""
+    return {
+        "GenerateSecret": False,  # a public client using PKCE; no secret to store or leak
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthScopes": ["openid", "email", "profile"],
+        "CallbackURLs": [f"{base}/oidc/callback/" for base in base_urls],
+        "LogoutURLs": [f"{base}/" for base in base_urls],
+        "SupportedIdentityProviders": ["COGNITO"],
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        "PreventUserExistenceErrors": "ENABLED",
+        "ReadAttributes": ["email", "name", "custom:tenantId", "custom:userRole"],
+        "WriteAttributes": ["email", "name"],
+    }
+
+
+def ensure_app_client(pool_id: str, tenant_id: str, *, slug: str, attempt: int) -> str:
+    """The tenant's app client: authorization code + PKCE, callbacks on the tenant's own host.
+
+    Named after the immutable tenant id, so a retry finds it whatever the slug is by then.
+    """
     cognito = aws.client("cognito-idp")
     name = f"tenant-{tenant_id}"
     if attempt > 1:
@@ -77,23 +109,19 @@ def ensure_app_client(pool_id: str, tenant_id: str, *, attempt: int) -> str:
             for found in page["UserPoolClients"]:
                 if found["ClientName"] == name:
                     return found["ClientId"]
-    base = tenant_base_url(tenant_id)
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName=name,
-        GenerateSecret=False,  # a public client using PKCE; no secret to store or leak
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        AllowedOAuthScopes=["openid", "email", "profile"],
-        CallbackURLs=[f"{base}/oidc/callback/"],
-        LogoutURLs=[f"{base}/"],
-        SupportedIdentityProviders=["COGNITO"],
-        ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
-        PreventUserExistenceErrors="ENABLED",
-        ReadAttributes=["email", "name", "custom:tenantId", "custom:userRole"],
-        WriteAttributes=["email", "name"],
-    )["UserPoolClient"]
+    settings_ = _client_settings([tenant_base_url(slug)])
+    client = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **settings_)["UserPoolClient"]
     return client["ClientId"]
+
+
+def set_app_client_hosts(pool_id: str, client_id: str, tenant_id: str, *, base_urls: list[str]) -> None:
+    """Point the app client's callback and logout URLs at the tenant's hosts (after a rename or a new
+    custom domain)."""
+    settings_ = _client_settings(base_urls)
+    settings_.pop("GenerateSecret")
+    aws.client("cognito-idp").update_user_pool_client(
+        UserPoolId=pool_id, ClientId=client_id, ClientName=f"tenant-{tenant_id}", **settings_
+    )
 
 
 def remove_app_client(pool_id: str, client_id: str) -> None:
@@ -106,14 +134,17 @@ def remove_app_client(pool_id: str, client_id: str) -> None:
 
 def ensure_silo_pool(tenant_id: str, *, attempt: int) -> str:
     """A dedicated user pool for a Platinum tenant, with CloudKida's custom attributes."""
-    from cloudkida.bootstrap import create_user_pool, find_user_pool
-
     name = _resource_name("tenant", tenant_id)
     if attempt > 1:
         found = find_user_pool(name)
         if found:
             return found
     return create_user_pool(name)
+
+
+def silo_domain(tenant_id: str) -> str:
+    """The hosted-UI domain prefix of a Platinum tenant's pool (Cognito refuses the word "aws" in one)."""
+    return f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{tenant_id}".replace("aws", "a-w-s")
 
 
 def ensure_domain(pool_id: str, domain: str) -> str:
@@ -141,71 +172,6 @@ def remove_pool(pool_id: str) -> None:
     except ClientError as error:
         if _code(error) != "ResourceNotFoundException":
             raise
-
-
-def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: str, group: str | None) -> str:
-    """The tenant user in Cognito, invited by email; returns its ``sub``.
-
-    Refuses (ValueError) an address that already belongs to another tenant in the same pool.
-    """
-    cognito = aws.client("cognito-idp")
-    try:
-        user = cognito.admin_create_user(
-            UserPoolId=pool_id,
-            Username=email,
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "name", "Value": name or email},
-                {"Name": "custom:tenantId", "Value": tenant_id},
-                {"Name": "custom:userRole", "Value": role},
-            ],
-            DesiredDeliveryMediums=["EMAIL"],
-        )["User"]
-        attributes = {a["Name"]: a["Value"] for a in user["Attributes"]}
-    except ClientError as error:
-        if _code(error) != "UsernameExistsException":
-            raise
-        found = cognito.admin_get_user(UserPoolId=pool_id, Username=email)
-        attributes = {a["Name"]: a["Value"] for a in found["UserAttributes"]}
-        if attributes.get("custom:tenantId") != tenant_id:
-            raise ValueError(f"{email} already has a CloudKida sign-in with another organisation") from error
-    if group:
-        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
-    return attributes.get("sub", "")
-
-
-def tenant_usernames(pool_id: str, tenant_id: str) -> list[str]:
-    """Usernames of the tenant's users in a pool: the tenant's group members (pooled pool)."""
-    cognito = aws.client("cognito-idp")
-    names = []
-    try:
-        for page in cognito.get_paginator("list_users_in_group").paginate(UserPoolId=pool_id, GroupName=tenant_id):
-            names += [u["Username"] for u in page["Users"]]
-    except ClientError as error:
-        if _code(error) != "ResourceNotFoundException":
-            raise
-    return names
-
-
-def set_users_enabled(pool_id: str, usernames: list[str], *, enabled: bool) -> None:
-    cognito = aws.client("cognito-idp")
-    for username in usernames:
-        if enabled:
-            cognito.admin_enable_user(UserPoolId=pool_id, Username=username)
-        else:
-            cognito.admin_disable_user(UserPoolId=pool_id, Username=username)
-            cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=username)
-
-
-def remove_users(pool_id: str, usernames: list[str]) -> None:
-    cognito = aws.client("cognito-idp")
-    for username in usernames:
-        try:
-            cognito.admin_delete_user(UserPoolId=pool_id, Username=username)
-        except ClientError as error:
-            if _code(error) not in {"UserNotFoundException", "ResourceNotFoundException"}:
-                raise
 
 
 # --- API Gateway keys and usage plans -------------------------------------------------------------

@@ -1,12 +1,18 @@
 """DynamoDB adapter for tenants, in the control table.
 
-Items:
+Items (every tenant-owned one registered in ``tenants.apps``):
 - tenant:       PK ``TENANT#<id>``, SK ``META``; GSI1 ``TENANTS#STATUS#<status>`` / ``<created_at>#<id>``;
-                GSI2 ``TENANTS`` / ``<created_at>#<id>`` (every tenant, newest last)
+                GSI2 ``TENANTS`` / ``<created_at>#<id>`` (every tenant, oldest first)
+- slug marker:  PK ``UNIQ#SLUG#<slug>``, SK ``UNIQ`` → the tenant; after a rename it redirects to the new
+                slug until ``reclaim_after`` and may then be taken by anyone
 - name marker:  PK ``UNIQ#NAME#<name>``, SK ``UNIQ`` (written with the tenant, one transaction)
 - step record:  PK ``TENANT#<id>``, SK ``STEP#<step name>`` (latest outcome and attempt count)
 - audit event:  PK ``TENANT#<id>``, SK ``EVENT#<at>#<random>`` (append-only)
-The slug is the tenant id, so the tenant item itself is the slug's uniqueness marker.
+- custom domain: PK ``HOST#<hostname>``, SK ``HOST``
+- app client:   PK ``CLIENT#<client id>``, SK ``CLIENT`` (which tenant a token's client belongs to)
+- platform audit: PK ``PLATFORM#AUDIT``, SK ``<at>#<random>`` (outlives the tenants it mentions)
+Markers, domains and clients live outside the tenant's partition and carry its ownership index
+(``GSI2PK = TENANT#<id>#OWNED``).
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from typing import Any
 
 from cloudkida import clock
 from cloudkida.clock import from_iso, to_iso
-from cloudkida.dynamo import Page, Prefix, QueryScope, Table, Unique, tables
-from cloudkida.dynamo.keys import join, tenant_pk
+from cloudkida.dynamo import Page, Prefix, QueryScope, Table, Unique, owner_index, tables
+from cloudkida.dynamo.keys import OWNED, OWNER_INDEX, join, tenant_index_pk, tenant_of_owner_pk, tenant_pk
 from cloudkida.errors import Conflict
-from tenants.domain import AuditEvent, StepRecord, Tenant, TenantStatus, Tier
+from tenants.domain import AuditEvent, SlugTarget, StepRecord, Tenant, TenantStatus, Tier
 
 ALL_TENANTS = "TENANTS"
+PLATFORM_AUDIT = join(Prefix.PLATFORM, "AUDIT")
 
 
 def _table() -> Table:
@@ -48,6 +55,7 @@ def _to_item(tenant: Tenant) -> dict[str, Any]:
         "GSI2SK": order,
         "entity": "tenant",
         "tenant_id": tenant.tenant_id,
+        "slug": tenant.slug,
         "name": tenant.name,
         "tier": tenant.tier.value,
         "status": tenant.status.value,
@@ -71,6 +79,7 @@ def _to_item(tenant: Tenant) -> dict[str, Any]:
 def _from_item(item: dict[str, Any]) -> Tenant:
     return Tenant(
         tenant_id=item["tenant_id"],
+        slug=item["slug"],
         name=item["name"],
         tier=Tier(item["tier"]),
         status=TenantStatus(item["status"]),
@@ -96,25 +105,46 @@ def name_unique(name: str) -> Unique:
     return Unique("name", " ".join(name.split()))
 
 
+def slug_unique(slug: str) -> Unique:
+    return Unique("slug", slug)
+
+
+def _marker_owner(unique: Unique) -> dict[str, Any] | None:
+    key = unique.key()
+    return _table().get(key["PK"], key["SK"])
+
+
+def slug_target(slug: str) -> SlugTarget | None:
+    """Who holds ``slug`` now: the tenant, or the tenant it redirects to during a rename's grace period.
+    None when nobody does (a released slug past its grace period is free)."""
+    marker = _marker_owner(slug_unique(slug))
+    if not marker:
+        return None
+    reclaim_after = marker.get("reclaim_after")
+    if reclaim_after is not None and int(reclaim_after) < int(clock.now().timestamp()):
+        return None
+    tenant_id = tenant_of_owner_pk(marker.get("owner_pk", ""))
+    return SlugTarget(tenant_id, marker.get("redirect_to", "")) if tenant_id else None
+
+
 def tenant_id_by_name(name: str) -> str:
     """The tenant that holds organisation name ``name`` (its uniqueness marker points to it), or ""."""
-    key = name_unique(name).key()
-    marker = _table().get(key["PK"], key["SK"])
-    return marker["owner_pk"].split("#", 1)[1] if marker else ""
+    marker = _marker_owner(name_unique(name))
+    return tenant_of_owner_pk(marker["owner_pk"]) if marker else ""
 
 
 def create(tenant: Tenant) -> Tenant:
     """Write a new tenant; Conflict if the slug or the organisation name is taken."""
     try:
-        item = _table().create(_to_item(tenant), unique=[name_unique(tenant.name)])
+        item = _table().create(_to_item(tenant), unique=[slug_unique(tenant.slug), name_unique(tenant.name)])
     except Conflict as conflict:
-        if getattr(conflict, "failed", ["item"])[0] != "item":
-            raise
-        raise Conflict(
-            f"The subdomain {tenant.tenant_id!r} is already taken.",
-            code="already_exists",
-            details={"constraint": "slug", "slug": tenant.tenant_id},
-        ) from conflict
+        if getattr(conflict, "failed", ["item"])[0] == "slug":
+            raise Conflict(
+                f"The subdomain {tenant.slug!r} is already taken.",
+                code="already_exists",
+                details={"constraint": "slug", "slug": tenant.slug},
+            ) from conflict
+        raise
     return _from_item(item)
 
 
@@ -123,8 +153,12 @@ def get(tenant_id: str) -> Tenant | None:
     return _from_item(item) if item else None
 
 
-def update(tenant: Tenant, **changes: Any) -> Tenant:
-    """Apply ``changes`` (entity field names) if ``tenant.version`` is still current."""
+def update(tenant: Tenant, *, slug_grace_seconds: int = 0, **changes: Any) -> Tenant:
+    """Apply ``changes`` (entity field names) if ``tenant.version`` is still current.
+
+    A new name or slug moves its uniqueness marker in the same transaction; the old slug's marker is
+    kept as a redirect to the new one for ``slug_grace_seconds``, then becomes free to take.
+    """
     attributes = {}
     for name, value in changes.items():
         if name == "status":
@@ -134,12 +168,30 @@ def update(tenant: Tenant, **changes: Any) -> Tenant:
             attributes["tier"] = Tier(value).value
         else:
             attributes[name] = value
-    swap = []
+    swap, release = [], []
     if "name" in changes and changes["name"] != tenant.name:
         swap.append((name_unique(tenant.name), name_unique(changes["name"])))
-    item = _table().update(
-        *_key(tenant.tenant_id), expected_version=tenant.version, changes=attributes, swap_unique=swap
-    )
+    if "slug" in changes and changes["slug"] != tenant.slug:
+        old = slug_unique(tenant.slug)
+        swap.append((old, slug_unique(changes["slug"])))
+        until = int(clock.now().timestamp()) + slug_grace_seconds
+        release.append((old, {"redirect_to": changes["slug"], "reclaim_after": until, "expires_at": until + 86400}))
+    try:
+        item = _table().update(
+            *_key(tenant.tenant_id),
+            expected_version=tenant.version,
+            changes=attributes,
+            swap_unique=swap,
+            release_unique=release,
+        )
+    except Conflict as conflict:
+        if getattr(conflict, "failed", [""])[0] == "slug":
+            raise Conflict(
+                f"The subdomain {changes['slug']!r} is already taken.",
+                code="already_exists",
+                details={"constraint": "slug", "slug": changes["slug"]},
+            ) from conflict
+        raise
     return _from_item(item)
 
 
@@ -155,45 +207,61 @@ def list_page(*, status: TenantStatus | None, tier: Tier | None, limit: int, cur
     return page
 
 
-def delete(tenant: Tenant) -> None:
-    _table().delete(*_key(tenant.tenant_id), expected_version=tenant.version, unique=[name_unique(tenant.name)])
-
-
 # --- custom domains --------------------------------------------------------------------------------
+
+
+def _host_pk(hostname: str) -> str:
+    return join(Prefix.HOST, hostname.lower())
 
 
 def host_get(hostname: str) -> str:
     """The tenant id a verified custom domain belongs to, or ""."""
-    item = _table().get(join(Prefix.HOST, hostname.lower()), Prefix.HOST.value)
+    item = _table().get(_host_pk(hostname), Prefix.HOST.value)
     return item["tenant_id"] if item and item.get("verified") else ""
 
 
 def host_put(tenant_id: str, hostname: str, *, verified: bool) -> None:
     """Claim ``hostname`` for the tenant (Conflict if another tenant holds it)."""
+    pk = _host_pk(hostname)
     _table().create(
         {
-            "PK": join(Prefix.HOST, hostname.lower()),
+            "PK": pk,
             "SK": Prefix.HOST.value,
+            **owner_index(tenant_id, pk),
             "tenant_id": tenant_id,
+            "hostname": hostname.lower(),
             "verified": verified,
         }
     )
 
 
+def hosts_of(tenant_id: str) -> list[str]:
+    """The tenant's verified custom domains (one Query of its ownership index)."""
+    table = _table()
+    scope = QueryScope(tenant_id, table.name, OWNER_INDEX, tenant_index_pk(tenant_id, OWNED), join(Prefix.HOST, ""))
+    return sorted(i["hostname"] for i in table.query_all(scope) if i.get("verified"))
+
+
 # --- app clients (which tenant an OIDC client id belongs to) -------------------------------------------
 
 
+def _client_pk(client_id: str) -> str:
+    return join(Prefix.CLIENT, client_id)
+
+
 def client_put(client_id: str, tenant_id: str) -> None:
-    _table().upsert(join("CLIENT", client_id), "CLIENT", set_values={"tenant_id": tenant_id})
+    """Record the tenant of an app client (a retry that finds the same record is fine)."""
+    pk = _client_pk(client_id)
+    try:
+        _table().create({"PK": pk, "SK": Prefix.CLIENT.value, **owner_index(tenant_id, pk), "tenant_id": tenant_id})
+    except Conflict:
+        if client_get(client_id) != tenant_id:
+            raise
 
 
 def client_get(client_id: str) -> str:
-    item = _table().get(join("CLIENT", client_id), "CLIENT") if client_id else None
+    item = _table().get(_client_pk(client_id), Prefix.CLIENT.value) if client_id else None
     return item["tenant_id"] if item else ""
-
-
-def client_delete(client_id: str) -> None:
-    _table().batch_delete([{"PK": join("CLIENT", client_id), "SK": "CLIENT"}])
 
 
 # --- step log and audit trail (same partition as the tenant, so one Query reads each) ---------------
@@ -277,13 +345,48 @@ def events(tenant_id: str, *, limit: int = 100, cursor: str | None = None) -> Pa
     return page
 
 
-def delete_everything(tenant_id: str) -> int:
-    """Delete every control-table item in the tenant's partition (record, steps, events) and its
-    name marker. Offboarding only. Returns the number of items deleted."""
+def platform_event_add(*, action: str, actor: str, details: dict) -> None:
+    """Append to the platform audit trail, which outlives the tenants it mentions."""
+    now = clock.now()
+    _table().create(
+        {
+            "PK": PLATFORM_AUDIT,
+            "SK": f"{to_iso(now)}#{secrets.token_hex(4)}",
+            "at": to_iso(now),
+            "action": action,
+            "actor": actor,
+            "details": details,
+        }
+    )
+
+
+def platform_events(*, limit: int = 100, cursor: str | None = None) -> Page:
+    """The platform audit trail, newest first."""
     table = _table()
-    tenant = get(tenant_id)
-    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), "")
-    keys = [{"PK": i["PK"], "SK": i["SK"]} for i in table.query_all(scope)]
-    if tenant is not None:
-        keys.append(name_unique(tenant.name).key())
-    return table.batch_delete(keys)
+    page = table.query(
+        scope=QueryScope("", table.name, "", PLATFORM_AUDIT, ""), limit=limit, cursor=cursor, forward=False
+    )
+    page.items = [
+        AuditEvent(
+            tenant_id=i["details"].get("tenant_id", ""),
+            at=from_iso(i["at"]),
+            action=i["action"],
+            actor=i["actor"],
+            details=i.get("details") or {},
+        )
+        for i in page.items
+    ]
+    return page
+
+
+# --- everything a tenant owns (offboarding and export) -----------------------------------------------
+
+
+def owned_items(table: Table, tenant_id: str) -> list[dict[str, Any]]:
+    """Every item of the tenant in ``table``: its partition, plus (control table) the items elsewhere that
+    carry its ownership index. One Query per partition, page by page."""
+    items = list(table.query_all(QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), "")))
+    if table.name == tables.control_table().name:
+        scope = QueryScope(tenant_id, table.name, OWNER_INDEX, tenant_index_pk(tenant_id, OWNED), "")
+        items += list(table.query_all(scope))
+    return items

@@ -1,16 +1,26 @@
-"""Reads of tenants."""
+"""Reads of tenants: by id, by slug, by host, by app client."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from cloudkida.cache import TTLCache
 from cloudkida.dynamo import Page, check_tenant_id, tables
 from cloudkida.errors import NotFound, ValidationFailed
+from cloudkida.tenancy import CUSTOM, TENANT, HostMatch
 from tenants import repository
-from tenants.domain import Isolation, Tenant, TenantStatus, Tier
+from tenants.domain import Isolation, SlugTarget, Tenant, TenantStatus, Tier
 
 _tenant_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+_slug_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+_host_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+_client_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+
+
+def _not_found(tenant_id: str) -> NotFound:
+    return NotFound(f"There is no organisation {str(tenant_id)[:64]!r}.", code="tenant_not_found")
 
 
 def _checked(tenant_id: str) -> str:
@@ -18,14 +28,14 @@ def _checked(tenant_id: str) -> str:
     try:
         return check_tenant_id(tenant_id)
     except ValidationFailed as error:
-        raise NotFound(f"There is no organisation {str(tenant_id)[:64]!r}.", code="tenant_not_found") from error
+        raise _not_found(tenant_id) from error
 
 
 def tenant_get(*, tenant_id: str) -> Tenant:
     """The tenant, read through to DynamoDB; NotFound if there is none."""
     tenant = repository.get(_checked(tenant_id))
     if tenant is None:
-        raise NotFound(f"There is no organisation {tenant_id!r}.", code="tenant_not_found")
+        raise _not_found(tenant_id)
     return tenant
 
 
@@ -33,17 +43,44 @@ def tenant_get_cached(*, tenant_id: str) -> Tenant:
     """The tenant from a short per-process cache (see CLOUDKIDA_TENANT_CACHE_SECONDS)."""
     tenant = _tenant_cache.get_or_load(tenant_id, lambda: repository.get(_checked(tenant_id)))
     if tenant is None:
-        raise NotFound(f"There is no organisation {tenant_id!r}.", code="tenant_not_found")
+        raise _not_found(tenant_id)
     return tenant
 
 
+def slug_target(*, slug: str) -> SlugTarget | None:
+    """Who holds a slug (cached): the tenant, or the tenant it now redirects to; None if free."""
+    slug = (slug or "").strip().lower()
+    if not slug or len(slug) > 63:
+        return None
+    return _slug_cache.get_or_load(slug, lambda: repository.slug_target(slug))
+
+
+def tenant_get_by_slug(*, slug: str) -> Tenant:
+    """The tenant that holds ``slug`` now (not one it merely redirects for); NotFound otherwise."""
+    target = slug_target(slug=slug)
+    if target is None or target.redirect_to:
+        raise _not_found(slug)
+    return tenant_get_cached(tenant_id=target.tenant_id)
+
+
+def tenant_id_for_slug(slug: str) -> str:
+    """The id of the tenant holding ``slug``, or "" (for commands and tests that start from a slug)."""
+    try:
+        return tenant_get_by_slug(slug=slug).tenant_id
+    except NotFound:
+        return ""
+
+
 def tenant_cache_clear(*, tenant_id: str | None = None) -> None:
+    """Forget cached tenants (all, or one). Slugs and hosts are dropped too: a rename or an offboarding
+    changes what they point to."""
     if tenant_id is None:
         _tenant_cache.invalidate()
-        _host_cache.invalidate()
         _client_cache.invalidate()
     else:
         _tenant_cache.invalidate(tenant_id)
+    _slug_cache.invalidate()
+    _host_cache.invalidate()
 
 
 def tenant_list(
@@ -54,17 +91,14 @@ def tenant_list(
 
 
 def tenant_search(*, query: str, limit: int = 50) -> list[Tenant]:
-    """Tenants whose slug is ``query`` or whose name contains it (case-insensitive), oldest first.
+    """Tenants whose slug or id is ``query`` or whose name contains it (case-insensitive), oldest first.
 
     System-admin search: reads the all-tenants index partition (a Query, never a Scan), stopping at
     ``CLOUDKIDA_ADMIN_SEARCH_MAX_READ`` tenants.
     """
     needle = query.strip().lower()
     found: list[Tenant] = []
-    try:
-        exact = repository.get(check_tenant_id(needle))
-    except ValidationFailed:
-        exact = None
+    exact = _exact(needle)
     if exact:
         found.append(exact)
     read, cursor = 0, None
@@ -78,6 +112,15 @@ def tenant_search(*, query: str, limit: int = 50) -> list[Tenant]:
     return found[:limit]
 
 
+def _exact(needle: str) -> Tenant | None:
+    try:
+        return repository.get(check_tenant_id(needle))
+    except ValidationFailed:
+        pass
+    target = repository.slug_target(needle) if needle else None
+    return repository.get(target.tenant_id) if target else None
+
+
 def tenant_data_table_name(*, tenant_id: str) -> str:
     """The table holding the tenant's data: its silo table if it is siloed, else the pooled one."""
     tenant = tenant_get_cached(tenant_id=tenant_id)
@@ -86,32 +129,34 @@ def tenant_data_table_name(*, tenant_id: str) -> str:
     return tables.pooled_table().name
 
 
-_host_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+@dataclass(frozen=True)
+class HostResolution:
+    """The tenant a host serves, or the host the request should be sent to instead (an old slug)."""
+
+    tenant: Tenant | None = None
+    redirect_slug: str = ""
 
 
-def tenant_get_by_host(match) -> Tenant | None:
-    """The tenant a classified host addresses (slug sub-domain or verified custom domain), or None."""
-    from cloudkida.tenancy import CUSTOM, TENANT
-
+def tenant_resolve_host(match: HostMatch) -> HostResolution:
+    """The tenant a classified host addresses (slug sub-domain or verified custom domain)."""
     if match.kind == TENANT:
-        if not match.slug:
-            return None
-        try:
-            return tenant_get_cached(tenant_id=match.slug)
-        except NotFound:
-            return None
+        target = slug_target(slug=match.slug) if match.slug else None
+        if target is None:
+            return HostResolution()
+        if target.redirect_to:
+            return HostResolution(redirect_slug=target.redirect_to)
+        return HostResolution(tenant=_cached_or_none(target.tenant_id))
     if match.kind == CUSTOM:
         tenant_id = _host_cache.get_or_load(match.host, lambda: repository.host_get(match.host))
-        if not tenant_id:
-            return None
-        try:
-            return tenant_get_cached(tenant_id=tenant_id)
-        except NotFound:
-            return None
-    return None
+        return HostResolution(tenant=_cached_or_none(tenant_id) if tenant_id else None)
+    return HostResolution()
 
 
-_client_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
+def _cached_or_none(tenant_id: str) -> Tenant | None:
+    try:
+        return tenant_get_cached(tenant_id=tenant_id)
+    except NotFound:
+        return None
 
 
 def tenant_for_client(*, client_id: str) -> str:
@@ -122,14 +167,20 @@ def tenant_for_client(*, client_id: str) -> str:
 
 
 def tenant_find(*, query: str) -> Tenant | None:
-    """An ACTIVE tenant by exact slug or exact organisation name (case-insensitive): at most two GetItems."""
+    """An ACTIVE tenant by exact slug or exact organisation name (case-insensitive): at most two GetItems
+    and the tenant read."""
     query = " ".join(query.split())
-    tenant = None
-    try:
-        tenant = repository.get(check_tenant_id(query.lower()))
-    except ValidationFailed:
-        tenant = None
-    if tenant is None:
-        tenant_id = repository.tenant_id_by_name(query)
-        tenant = repository.get(tenant_id) if tenant_id else None
+    target = repository.slug_target(query.lower()) if query else None
+    tenant_id = (target.tenant_id if target else "") or repository.tenant_id_by_name(query)
+    tenant = repository.get(tenant_id) if tenant_id else None
     return tenant if tenant is not None and tenant.status is TenantStatus.ACTIVE else None
+
+
+def tenant_events(*, tenant_id: str, limit: int = 100, cursor: str | None = None) -> Page:
+    """The tenant's audit trail, newest first."""
+    return repository.events(tenant_id, limit=limit, cursor=cursor)
+
+
+def tenant_steps(*, tenant_id: str):
+    """The tenant's onboarding step records."""
+    return repository.steps(tenant_id)

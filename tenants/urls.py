@@ -5,7 +5,6 @@ from tenants import apis
 api_urlpatterns = [
     path("registrations", apis.RegistrationCreateApi.as_view(), name="registration-create"),
     path("registrations/<str:tenant_id>", apis.RegistrationStatusApi.as_view(), name="registration-status"),
-    path("learner-registrations", apis.LearnerRegistrationCreateApi.as_view(), name="learner-registration-create"),
     path("tenant-config/<str:slug>", apis.TenantConfigApi.as_view(), name="tenant-config"),
     path("tenants", apis.TenantListApi.as_view(), name="tenant-list"),
     path("tenants/<str:tenant_id>", apis.TenantDetailApi.as_view(), name="tenant-detail"),

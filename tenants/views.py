@@ -1,18 +1,22 @@
-"""Public pages on the apex host: the start page, organisation sign-up with live progress, learner sign-up."""
+"""Public pages on the apex host: the start page, organisation sign-up with live progress, find-your-org."""
 
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from cloudkida import idempotency
 from cloudkida.errors import ApplicationError
 from cloudkida.tenancy import APEX
 from tenants import provisioning
-from tenants.forms import LearnerSignupForm, SignupForm
+from tenants.forms import SignupForm
 from tenants.selectors import tenant_find
-from tenants.services import learner_register, tenant_register
+from tenants.services import tenant_register
 from tenants.services.registration import registration_status
 
 # Which form field an error code belongs to, so the message shows next to it.
@@ -28,22 +32,14 @@ _FIELD_FOR_CODE = {
 }
 
 
-def _apex_only(request) -> None:
+def apex_only(request) -> None:
     if getattr(request, "host_kind", APEX) != APEX:
         raise Http404
 
 
-def home(request):
-    if request.tenant is not None:
-        from accounts.portal import SESSION_KEY, session_principal
-
-        signed_in = session_principal(request) is not None
-        return render(
-            request,
-            "portal/tenant_home.html",
-            {"tenant": request.tenant, "portal_user": request.session.get(SESSION_KEY) if signed_in else None},
-        )
-    _apex_only(request)
+def public_home(request):
+    """CloudKida's own start page on the apex host."""
+    apex_only(request)
     return render(request, "public/home.html")
 
 
@@ -60,25 +56,41 @@ def _form_error(form, error: ApplicationError) -> None:
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
-    _apex_only(request)
-    form = SignupForm(request.POST or None)
+    """The sign-up form. Each rendering carries a submission key, so submitting it twice (a double-click,
+    a reload) lands on the first submission's progress page instead of "already taken"."""
+    apex_only(request)
+    form = SignupForm(request.POST or None, initial={"submission": secrets.token_urlsafe(16)})
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            submission = data.pop("submission")
             try:
-                tenant, token = tenant_register(**form.cleaned_data, client_address=_client_address(request))
+                _status, answer, _replayed = idempotency.run(
+                    tenant_id="",
+                    subject=f"signup-page:{_client_address(request)}",
+                    key=submission,
+                    request_fingerprint=idempotency.fingerprint(data),
+                    operation=lambda: _register(data, _client_address(request)),
+                    wait_seconds=settings.CLOUDKIDA_IDEMPOTENT_PAGE_WAIT_SECONDS,
+                )
             except ApplicationError as error:
                 _form_error(form, error)
                 status = error.status
             else:
-                return redirect(f"{reverse('signup-progress', args=[tenant.tenant_id])}?token={token}")
+                return redirect(f"{reverse('signup-progress', args=[answer['tenant_id']])}?token={answer['token']}")
         else:
             status = 400
     return render(request, "public/signup.html", {"form": form}, status=status)
 
 
+def _register(data: dict, client_address: str) -> tuple[int, dict]:
+    tenant, token = tenant_register(**data, client_address=client_address)
+    return 202, {"tenant_id": tenant.tenant_id, "token": token}
+
+
 def signup_progress(request, tenant_id: str):
-    _apex_only(request)
+    apex_only(request)
     token = request.GET.get("token", "")
     try:
         tenant = registration_status(tenant_id=tenant_id, token=token)
@@ -90,44 +102,17 @@ def signup_progress(request, tenant_id: str):
         {
             "tenant": tenant,
             "status_url": f"/api/v1/registrations/{tenant.tenant_id}?token={token}",
-            "login_url": f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/",
+            "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/",
         },
     )
 
 
-@require_http_methods(["GET", "POST"])
-def learner_signup(request):
-    _apex_only(request)
-    form = LearnerSignupForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                user = learner_register(**form.cleaned_data, client_address=_client_address(request))
-            except ApplicationError as error:
-                form.add_error(
-                    "email" if error.code in {"invalid_email", "already_exists", "email_in_use"} else None,
-                    error.message,
-                )
-                status = error.status
-            else:
-                return render(
-                    request,
-                    "public/learner_done.html",
-                    {"user": user, "login_url": f"{provisioning.tenant_base_url(user.tenant_id)}/login/"},
-                    status=201,
-                )
-        else:
-            status = 400
-    return render(request, "public/learner_signup.html", {"form": form}, status=status)
-
-
 def find_organisation(request):
     """Type your organisation's name or subdomain; go to its sign-in page."""
-    _apex_only(request)
+    apex_only(request)
     query = request.GET.get("q", "").strip()
     tenant = tenant_find(query=query) if query else None
     if tenant is not None:
-        return redirect(f"{provisioning.tenant_base_url(tenant.tenant_id)}/login/")
+        return redirect(f"{provisioning.tenant_base_url(tenant.slug)}/login/")
     status = 404 if query else 200
     return render(request, "public/find.html", {"query": query, "not_found": bool(query)}, status=status)

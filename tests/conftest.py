@@ -1,4 +1,5 @@
-"""Shared fixtures: moto in-process for every test, moto server on demand, and the Scan guard."""
+"""Shared fixtures: moto in-process for every test, moto server on demand, the Scan guard and the
+item-kind guard."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from django.conf import settings
 from moto import mock_aws
 
 from cloudkida import aws
-from cloudkida.dynamo import tables
+from cloudkida.dynamo import registry, tables
 from cloudkida.dynamo.store import in_maintenance
+from scripts.emulator import serialize_moto
 
 os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+serialize_moto()  # moto applies one request at a time, as DynamoDB applies each request atomically
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +45,62 @@ class ScanGuard:
             )
 
 
+class ItemKindGuard:
+    """Records every DynamoDB write of an item whose key no registered kind describes, and every write of
+    a tenant-owned item outside the tenant's partition that lacks the tenant's ownership index."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+
+    def hook(self, client) -> None:
+        if client.meta.service_model.service_name == "dynamodb":
+            for operation in ("PutItem", "UpdateItem", "TransactWriteItems", "BatchWriteItem"):
+                client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", self._on_write)
+
+    def _on_write(self, params, model, **kwargs) -> None:
+        if model.name == "PutItem":
+            self._check(params["TableName"], params["Item"], put=True)
+        elif model.name == "UpdateItem":
+            self._check(params["TableName"], params["Key"], put=False)
+        elif model.name == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                if "Put" in entry:
+                    self._check(entry["Put"]["TableName"], entry["Put"]["Item"], put=True)
+                elif "Update" in entry:
+                    self._check(entry["Update"]["TableName"], entry["Update"]["Key"], put=False)
+        else:
+            for table, requests in params["RequestItems"].items():
+                for request in requests:
+                    if "PutRequest" in request:
+                        self._check(table, request["PutRequest"]["Item"], put=True)
+
+    def _check(self, table: str, item: dict, *, put: bool) -> None:
+        pk, sk = item.get("PK", {}).get("S", ""), item.get("SK", {}).get("S", "")
+        kind = registry.kind_of(tables.table_kind(table), pk, sk)
+        if kind is None:
+            self.violations.append(f"unregistered item kind: {table} {pk} / {sk}")
+        elif put and kind.owner == registry.TENANT and not kind.in_tenant_partition:
+            if not item.get("GSI2PK", {}).get("S", "").endswith("#OWNED"):
+                self.violations.append(f"{kind.name} written without its tenant's ownership index: {pk}")
+
+    def check(self) -> None:
+        if self.violations:
+            pytest.fail(
+                "DynamoDB writes outside the item-kind registry (register the kind in its app's "
+                f"AppConfig.ready): {sorted(set(self.violations))[:10]}"
+            )
+
+
+@pytest.fixture(autouse=True)
+def item_kind_guard(request):
+    guard = ItemKindGuard()
+    remove = aws.add_client_hook(guard.hook)
+    yield guard
+    remove()
+    if not request.node.get_closest_marker("any_item_kind"):
+        guard.check()
+
+
 @pytest.fixture(autouse=True)
 def scan_guard():
     guard = ScanGuard()
@@ -63,12 +122,22 @@ def aws_env(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _tenant_cache():
+def _process_caches():
+    """Every test starts with empty per-process caches (tenants, users, keys)."""
+    from accounts.api_keys import api_key_cache_clear
+    from accounts.selectors import authorization_cache_forget
+    from accounts.tokens import operator_cache_clear
     from tenants.selectors import tenant_cache_clear
 
-    tenant_cache_clear()
+    def clear():
+        tenant_cache_clear()
+        authorization_cache_forget(tenant_id="")
+        api_key_cache_clear()
+        operator_cache_clear()
+
+    clear()
     yield
-    tenant_cache_clear()
+    clear()
 
 
 @pytest.fixture
@@ -109,4 +178,13 @@ def moto_server(settings, moto_server_url):
     aws.reset()
 
 
-from tests.fixtures_platform import fail_aws, no_backoff, platform  # noqa: E402, F401  shared fixtures
+def tid(slug: str) -> str:
+    """The id of the tenant that holds ``slug`` (tests name tenants by slug; everything keys by id)."""
+    from tenants.selectors import tenant_id_for_slug
+
+    tenant_id = tenant_id_for_slug(slug)
+    assert tenant_id, f"no tenant holds the slug {slug!r}"
+    return tenant_id
+
+
+from tests.fixtures_platform import deployed_platform, fail_aws, no_backoff, platform  # noqa: E402, F401  shared fixtures

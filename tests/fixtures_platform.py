@@ -13,15 +13,22 @@ from tenants import provisioning
 
 @pytest.fixture
 def platform(moto, settings):
-    """Moto with the whole platform bootstrapped (tables, pools, usage plans, queues, bucket, SES).
+    """Moto with the platform's own resources bootstrapped (tables, pools, usage plans, queues, bucket,
+    SES), without the apps' bootstrap steps (the default tenant): see ``deployed_platform``.
 
     Email goes through django-ses to moto's SES (pytest-django would otherwise swap in locmem).
     """
     settings.EMAIL_BACKEND = "django_ses.SESBackend"
-    bootstrap()
+    bootstrap(apps=False)
     provisioning._platform_cache.invalidate()
     yield
     provisioning._platform_cache.invalidate()
+
+
+@pytest.fixture
+def deployed_platform(platform):
+    """The platform as ``manage.py bootstrap`` leaves a new stage: with the shared default tenant."""
+    bootstrap()
 
 
 @pytest.fixture

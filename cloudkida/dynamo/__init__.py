@@ -1,10 +1,11 @@
 """The DynamoDB repository base shared by every app's adapter."""
 
 from cloudkida.dynamo.cursor import QueryScope
-from cloudkida.dynamo.keys import Prefix, check_tenant_id, tenant_index_pk, tenant_pk
-from cloudkida.dynamo.store import Page, Table, Unique, maintenance
+from cloudkida.dynamo.keys import Prefix, check_tenant_id, owner_index, tenant_index_pk, tenant_pk
+from cloudkida.dynamo.store import Also, Page, Table, Unique, maintenance
 
 __all__ = [
+    "Also",
     "Page",
     "Prefix",
     "QueryScope",
@@ -12,6 +13,7 @@ __all__ = [
     "Unique",
     "check_tenant_id",
     "maintenance",
+    "owner_index",
     "tenant_index_pk",
     "tenant_pk",
 ]

@@ -1,8 +1,8 @@
 """Opaque, signed pagination cursors bound to the caller's tenant and query.
 
 A cursor carries DynamoDB's LastEvaluatedKey, signed with the Django secret key (HMAC-SHA256) and
-stamped with a fingerprint of the query (table, index, partition, sort-key prefix) and the tenant it
-was issued to. A forged, tampered, expired or foreign cursor is refused with a 400, never answered
+stamped with a fingerprint of the query (table, index, partition, sort-key prefix and every filter) and
+the tenant it was issued to. A forged, tampered, expired or foreign cursor is refused with a 400, never answered
 with another tenant's or another query's rows.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -29,9 +30,16 @@ class QueryScope:
     index: str
     partition: str
     sk_prefix: str
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def with_filters(self, filters: dict[str, Any] | None) -> QueryScope:
+        """The same scope, also bound to these filter values (a cursor must not outlive a filter change)."""
+        if not filters:
+            return self
+        return replace(self, filters=tuple(sorted((k, json.dumps(v, default=str)) for k, v in filters.items())))
 
     def fingerprint(self) -> str:
-        raw = json.dumps([self.table, self.index, self.partition, self.sk_prefix])
+        raw = json.dumps([self.table, self.index, self.partition, self.sk_prefix, list(self.filters)])
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -1,19 +1,24 @@
 """Key prefixes and key builders: small pure functions, one enum of prefixes.
 
 Every tenant-scoped partition key is exactly ``TENANT#<tenant_id>`` (base table) or starts with
-``TENANT#<tenant_id>#`` (indexes). Tenant ids are DNS labels, which cannot contain ``#``, so the
-delimiter makes ``acme`` and ``acme-corp`` disjoint even where a prefix is compared.
+``TENANT#<tenant_id>#`` (indexes). Tenant ids are ULIDs (``cloudkida.ids``): fixed length, no ``#``, so
+partitions of two tenants can never share or prefix each other's keys.
+
+Items a tenant owns that cannot live in its partition (an API key is found by its own id before the
+tenant is known; a slug or a domain is found by its name) carry the tenant's *ownership index* key,
+``GSI2PK = TENANT#<tenant_id>#OWNED``, so offboarding finds every one of them with a Query.
 """
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 from cloudkida.errors import ValidationFailed
+from cloudkida.ids import is_ulid
 
 SEP = "#"
-TENANT_ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
+OWNED = "OWNED"
+OWNER_INDEX = "GSI2"
 
 
 class Prefix(StrEnum):
@@ -21,23 +26,23 @@ class Prefix(StrEnum):
     META = "META"
     UNIQUE = "UNIQ"
     HOST = "HOST"
-    TIER = "TIER"
+    CLIENT = "CLIENT"
     STATUS = "STATUS"
     USER = "USER"
+    COUNTER = "COUNTER"
     EVENT = "EVENT"
     STEP = "STEP"
     API_KEY = "APIKEY"
-    LAB = "LAB"
-    SESSION = "SESSION"
-    ACCOUNT = "ACCOUNT"
-    USAGE = "USAGE"
+    IDEMPOTENCY = "IDEMP"
+    PLATFORM = "PLATFORM"
+    RATE = "RATE"
 
 
 def check_tenant_id(tenant_id: str) -> str:
-    """Return ``tenant_id`` if it is a well-formed tenant id, else raise ValidationFailed."""
-    if not isinstance(tenant_id, str) or not TENANT_ID_RE.match(tenant_id):
+    """Return ``tenant_id`` if it is a well-formed tenant id (a ULID), else raise ValidationFailed."""
+    if not is_ulid(tenant_id):
         raise ValidationFailed(
-            "Tenant ids are DNS labels of 3 to 40 lower-case letters, digits and hyphens.",
+            "Tenant ids are 26-character identifiers issued by CloudKida.",
             code="invalid_tenant_id",
             details={"tenant_id": str(tenant_id)[:64]},
         )
@@ -49,13 +54,24 @@ def join(*parts: str) -> str:
 
 
 def tenant_pk(tenant_id: str) -> str:
-    """The one partition key of a tenant's items in a tenant-data table."""
+    """The one partition key of a tenant's items in a tenant-data table (and in the control table)."""
     return join(Prefix.TENANT, check_tenant_id(tenant_id))
 
 
 def tenant_index_pk(tenant_id: str, *parts: str) -> str:
     """A tenant-scoped index partition key: always ``TENANT#<id>#...``."""
     return join(tenant_pk(tenant_id), *parts)
+
+
+def owner_index(tenant_id: str, pk: str) -> dict[str, str]:
+    """The ownership-index attributes of an item of ``tenant_id`` kept outside the tenant's partition."""
+    return {"GSI2PK": tenant_index_pk(tenant_id, OWNED), "GSI2SK": pk}
+
+
+def tenant_of_owner_pk(owner_pk: str) -> str:
+    """The tenant id in ``TENANT#<id>`` (a marker's owner), or ""."""
+    prefix = join(Prefix.TENANT, "")
+    return owner_pk[len(prefix) :] if owner_pk.startswith(prefix) and is_ulid(owner_pk[len(prefix) :]) else ""
 
 
 def entity_sk(prefix: Prefix, *ids: str) -> str:

@@ -22,9 +22,9 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cloudkida import aws
+from cloudkida import aws, clock
 from cloudkida.dynamo import cursor as cursors
-from cloudkida.dynamo.keys import unique_key
+from cloudkida.dynamo.keys import owner_index, tenant_of_owner_pk, unique_key
 from cloudkida.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
 _serializer = TypeSerializer()
@@ -81,7 +81,12 @@ def in_maintenance() -> str | None:
 
 @dataclass(frozen=True)
 class Unique:
-    """A uniqueness constraint: ``kind``=``value``, platform-wide or within ``tenant_id``."""
+    """A uniqueness constraint: ``kind``=``value``, platform-wide or within ``tenant_id``.
+
+    A marker may be released with a grace period instead of deleted (a renamed slug keeps redirecting
+    for a while): it then carries ``reclaim_after`` (epoch seconds), and a new owner may take it once
+    that time has passed.
+    """
 
     kind: str
     value: str
@@ -89,6 +94,17 @@ class Unique:
 
     def key(self) -> dict[str, str]:
         return unique_key(self.kind, self.value, tenant_id=self.tenant_id)
+
+
+@dataclass(frozen=True)
+class Also:
+    """A further operation for the same transaction (a counter, a guard), with the label a failed
+    condition is reported under (``Conflict.details["constraint"]``) and the message it gets."""
+
+    operation: dict[str, Any]
+    label: str
+    message: str = ""
+    code: str = "conflict"
 
 
 @dataclass
@@ -159,8 +175,9 @@ class Table:
         request["ExpressionAttributeValues"] = serialize(values)
         if scope.index:
             request["IndexName"] = scope.index
+        bound = scope.with_filters(filters)
         if cursor:
-            start = cursors.decode(scope, cursor)
+            start = cursors.decode(bound, cursor)
             if start.get(pk_name) != {"S": scope.partition}:
                 raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
             request["ExclusiveStartKey"] = start
@@ -168,7 +185,7 @@ class Table:
         last = response.get("LastEvaluatedKey")
         return Page(
             items=[deserialize(i) for i in response.get("Items", [])],
-            cursor=cursors.encode(scope, last) if last else None,
+            cursor=cursors.encode(bound, last) if last else None,
         )
 
     def query_all(self, scope: cursors.QueryScope) -> Iterator[dict[str, Any]]:
@@ -182,10 +199,15 @@ class Table:
             cursor = page.cursor
 
     # --- writes -------------------------------------------------------------------------------
-    def create(self, item: dict[str, Any], *, unique: Sequence[Unique] = ()) -> dict[str, Any]:
-        """Write a new item at version 1; Conflict if it, or any of its unique values, exists."""
+    def create(
+        self, item: dict[str, Any], *, unique: Sequence[Unique] = (), also: Sequence[Also] = ()
+    ) -> dict[str, Any]:
+        """Write a new item at version 1; Conflict if it, or any of its unique values, exists.
+
+        ``also`` adds operations to the same transaction (counters, guards on other items).
+        """
         item = {**item, "version": 1}
-        if not unique:
+        if not unique and not also:
             try:
                 self._call(
                     "put_item",
@@ -209,7 +231,7 @@ class Table:
         ]
         operations += [self._unique_put(u, owner) for u in unique]
         labels = ["item"] + [f"{u.kind}" for u in unique]
-        self.transact(operations, labels=labels, values={u.kind: u.value for u in unique})
+        self.transact([*operations, *(a.operation for a in also)], labels=[*labels, *also], values=_values(unique))
         return item
 
     def update(
@@ -221,10 +243,14 @@ class Table:
         changes: dict[str, Any],
         remove: Sequence[str] = (),
         swap_unique: Sequence[tuple[Unique, Unique]] = (),
+        release_unique: Sequence[tuple[Unique, dict[str, Any]]] = (),
+        also: Sequence[Also] = (),
     ) -> dict[str, Any]:
         """Apply ``changes`` if the item is still at ``expected_version``; returns the new item.
 
-        ``swap_unique`` moves uniqueness markers (old → new) in the same transaction.
+        ``swap_unique`` moves uniqueness markers (old → new) in the same transaction; with
+        ``release_unique`` an old marker is not deleted but updated with the given attributes (a
+        ``reclaim_after`` time, a redirect). ``also`` adds further operations to the transaction.
         """
         if not changes and not remove:
             raise ValidationFailed("Nothing to change.", code="nothing_to_change")
@@ -251,15 +277,21 @@ class Table:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": serialize(values),
         }
-        if swap_unique:
+        if swap_unique or also:
             owner = {"PK": pk, "SK": sk}
             operations = [{"Update": update}]
-            labels = ["item"]
+            labels: list = ["item"]
+            released = dict((old, attrs) for old, attrs in release_unique)
             for old, new in swap_unique:
-                operations.append({"Delete": {"TableName": self.name, "Key": serialize(old.key())}})
+                if old in released:
+                    operations.append(self._unique_release(old, released[old]))
+                else:
+                    operations.append({"Delete": {"TableName": self.name, "Key": serialize(old.key())}})
                 operations.append(self._unique_put(new, owner))
                 labels += [f"{old.kind}-release", new.kind]
-            self._transact_versioned(pk, sk, operations, labels, {new.kind: new.value for _, new in swap_unique})
+            operations += [a.operation for a in also]
+            labels += list(also)
+            self._transact_versioned(pk, sk, operations, labels, _values(new for _, new in swap_unique))
             return self.get(pk, sk, consistent=True) or {}
         try:
             response = self._call(
@@ -269,18 +301,27 @@ class Table:
             raise self._version_error(pk, sk, expected_version) from error
         return deserialize(response["Attributes"])
 
-    def delete(self, pk: str, sk: str, *, expected_version: int | None = None, unique: Sequence[Unique] = ()) -> None:
+    def delete(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        expected_version: int | None = None,
+        unique: Sequence[Unique] = (),
+        also: Sequence[Also] = (),
+    ) -> None:
         """Delete the item (and its uniqueness markers); with ``expected_version``, only at that version."""
         delete: dict[str, Any] = {"TableName": self.name, "Key": serialize({"PK": pk, "SK": sk})}
         if expected_version is not None:
             delete["ConditionExpression"] = "attribute_exists(PK) AND #version = :expected"
             delete["ExpressionAttributeNames"] = {"#version": "version"}
             delete["ExpressionAttributeValues"] = serialize({":expected": expected_version})
-        if unique:
+        if unique or also:
             operations = [{"Delete": delete}] + [
                 {"Delete": {"TableName": self.name, "Key": serialize(u.key())}} for u in unique
             ]
-            self._transact_versioned(pk, sk, operations, ["item"] + [u.kind for u in unique], {})
+            operations += [a.operation for a in also]
+            self._transact_versioned(pk, sk, operations, ["item", *(u.kind for u in unique), *also], {})
             return
         try:
             self._call("delete_item", **delete, _expected=("ConditionalCheckFailedException",))
@@ -358,8 +399,11 @@ class Table:
                 raise ServiceUnavailable("Some items could not be deleted; run the operation again.")
         return len(keys)
 
-    def transact(self, operations: list[dict], *, labels: Sequence[str], values: dict[str, str]) -> None:
-        """TransactWriteItems; a failed condition becomes Conflict naming the constraint that failed."""
+    def transact(self, operations: list[dict], *, labels: Sequence[str | Also], values: dict[str, str]) -> None:
+        """TransactWriteItems; a failed condition becomes Conflict naming the constraint that failed.
+
+        ``labels`` name the operations in order; an ``Also`` label carries its own message and code.
+        """
         for attempt in range(_TRANSACTION_RETRIES):
             try:
                 self._call(
@@ -371,7 +415,15 @@ class Table:
             except ClientError as error:
                 reasons = error.response.get("CancellationReasons") or []
                 codes = [r.get("Code", "None") for r in reasons]
-                failed = [labels[i] for i, c in enumerate(codes) if c == "ConditionalCheckFailed" and i < len(labels)]
+                failed_labels = [
+                    labels[i] for i, c in enumerate(codes) if c == "ConditionalCheckFailed" and i < len(labels)
+                ]
+                guard = next((f for f in failed_labels if isinstance(f, Also)), None)
+                if guard is not None:
+                    conflict = Conflict(guard.message or None, code=guard.code, details={"constraint": guard.label})
+                    conflict.failed = [guard.label]  # type: ignore[attr-defined]
+                    raise conflict from error
+                failed = [str(f) for f in failed_labels]
                 if failed:
                     conflict = Conflict(
                         _conflict_message(failed[0], values),
@@ -400,18 +452,34 @@ class Table:
 
     # --- helpers ------------------------------------------------------------------------------
     def _unique_put(self, unique: Unique, owner: dict[str, str]) -> dict:
-        marker = {
-            **unique.key(),
-            "kind": unique.kind,
-            "value": unique.value,
-            "owner_pk": owner["PK"],
-            "owner_sk": owner["SK"],
-        }
+        """Put a marker unless a live one exists (one whose ``reclaim_after`` has passed may be taken).
+
+        A platform-wide marker guarding a tenant's item carries the tenant's ownership index.
+        """
+        key = unique.key()
+        marker = {**key, "kind": unique.kind, "value": unique.value, "owner_pk": owner["PK"], "owner_sk": owner["SK"]}
+        tenant_id = tenant_of_owner_pk(owner["PK"])
+        if tenant_id and key["PK"] != owner["PK"]:
+            marker.update(owner_index(tenant_id, key["PK"]))
         return {
             "Put": {
                 "TableName": self.name,
                 "Item": serialize(marker),
-                "ConditionExpression": "attribute_not_exists(PK)",
+                "ConditionExpression": "attribute_not_exists(PK) OR reclaim_after < :now",
+                "ExpressionAttributeValues": serialize({":now": int(clock.now().timestamp())}),
+            }
+        }
+
+    def _unique_release(self, unique: Unique, attributes: dict[str, Any]) -> dict:
+        names = {f"#u{n}": k for n, k in enumerate(attributes)}
+        values = {f":u{n}": v for n, v in enumerate(attributes.values())}
+        return {
+            "Update": {
+                "TableName": self.name,
+                "Key": serialize(unique.key()),
+                "UpdateExpression": "SET " + ", ".join(f"#u{n} = :u{n}" for n in range(len(attributes))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": serialize(values),
             }
         }
 
@@ -456,6 +524,10 @@ class Table:
                 "The data store is unreachable. Try again shortly.",
                 details={"operation": operation, "error": type(error).__name__},
             ) from error
+
+
+def _values(unique) -> dict[str, str]:
+    return {u.kind: u.value for u in unique}
 
 
 def _key(item: dict[str, Any]) -> dict[str, str]:

@@ -76,10 +76,16 @@ def platform_tables() -> list[TableSpec]:
     return [control_table(), pooled_table()]
 
 
-def ensure_table(spec: TableSpec) -> bool:
-    """Create the table (and turn on TTL and point-in-time recovery) unless it exists.
+def table_kind(name: str) -> str:
+    """``control`` for the control table, ``tenant-data`` for the pooled and every silo table."""
+    return "control" if name == control_table().name else "tenant-data"
 
-    Returns True if it was created now. Safe to run again and again.
+
+def ensure_table(spec: TableSpec) -> bool:
+    """Create the table unless it exists, and make sure TTL and point-in-time recovery are on.
+
+    Returns True if it was created now. Safe to run again and again: every run converges on the same
+    settings, so a run that stopped after creating the table still ends with TTL and PITR on.
     """
     dynamodb = aws.client("dynamodb")
     created = False
@@ -90,16 +96,25 @@ def ensure_table(spec: TableSpec) -> bool:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
     dynamodb.get_waiter("table_exists").wait(TableName=spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    if created:
+    ensure_table_settings(spec)
+    return created
+
+
+def ensure_table_settings(spec: TableSpec) -> None:
+    """Turn on TTL and point-in-time recovery where they are off (two reads when both already are)."""
+    dynamodb = aws.client("dynamodb")
+    ttl = dynamodb.describe_time_to_live(TableName=spec.name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
         dynamodb.update_time_to_live(
             TableName=spec.name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
+    backups = dynamodb.describe_continuous_backups(TableName=spec.name)["ContinuousBackupsDescription"]
+    if backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") != "ENABLED":
         dynamodb.update_continuous_backups(
             TableName=spec.name,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
         )
-    return created
 
 
 def drop_table(spec: TableSpec) -> bool:

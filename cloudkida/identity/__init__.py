@@ -1,1 +1,1 @@
-"""Who is calling: principals, token verification, API keys, and the route-role matrix."""
+"""Who is calling, independent of any app: the Principal, and the JWKS cache tokens are verified with."""

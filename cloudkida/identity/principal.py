@@ -39,11 +39,16 @@ class Principal:
     email: str = ""
     method: str = "token"  # token | api_key | session | authorizer
     scope: Scope | None = None  # API keys only
+    key_name: str = ""  # API keys only: the name its tenant admin gave it
     claims: dict = field(default_factory=dict, compare=False, repr=False)
 
     is_authenticated = True
     is_anonymous = False
     is_active = True
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.scope is not None
 
     @property
     def is_staff(self) -> bool:

@@ -1,4 +1,4 @@
-"""Lambda entry point for Step Functions tasks: run one named step of one workflow.
+"""Lambda entry point for Step Functions tasks: run one named step of one registered workflow.
 
 The state machine (``definitions/<workflow>.asl.json``) invokes this with
 ``{"workflow", "step", "subject_id"}``; a step that already succeeded, or does not apply to the
@@ -11,25 +11,19 @@ import json
 from typing import Any
 
 import django
+from django.apps import apps
 
-_WORKFLOWS: dict[str, Any] = {}
-
-
-def _workflows() -> dict[str, Any]:
-    if not _WORKFLOWS:
-        django.setup()
-        from tenants.services.onboarding import FAILURE_STEP, ONBOARDING, record_failure
-
-        _WORKFLOWS["onboarding"] = (ONBOARDING, FAILURE_STEP, record_failure)
-    return _WORKFLOWS
+from cloudkida.workflows import FAILURE_STEP, registered
 
 
 def run_step(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    workflow, failure_step, record_failure = _workflows()[event["workflow"]]
-    subject_id = event["subject_id"]
-    if event["step"] == failure_step:
+    if not apps.ready:
+        django.setup()
+    entry = registered(event["workflow"])
+    workflow, subject_id = entry.workflow, event["subject_id"]
+    if event["step"] == FAILURE_STEP:
         step_name, reason = _failure(event.get("error") or {})
-        record_failure(subject_id, step_name, reason)
+        entry.record_failure(subject_id, step_name, reason)
         return {"recorded": True, "step": step_name}
     step = workflow.step(event["step"])
     if step.name in workflow.log.succeeded(subject_id) or not step.applies(subject_id):

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Zappa's handler runs a dotted function named by an event's "command" key.
 STEP_COMMAND = "cloudkida.workflows.lambda_entry.run_step"
+# The Task every step's Catch goes to; it records the failure on the subject.
+FAILURE_STEP = "record_failure"
 
 THROTTLING_CODES = frozenset(
     {
@@ -205,6 +207,7 @@ class Workflow:
             "Parameters": {
                 "FunctionName": step_function_arn,
                 "Payload": {
+                    "command": STEP_COMMAND,
                     "workflow": self.name,
                     "step": failure_step,
                     "subject_id.$": "$.subject_id",

@@ -1,19 +1,21 @@
 """Writes and use cases for tenants, one module per concern, re-exported here."""
 
 from tenants.services.management import (
+    audit,
     tenant_activate,
     tenant_change_tier,
     tenant_deactivate,
-    tenant_offboard,
+    tenant_rename,
     tenant_retry,
     tenant_update_profile,
 )
+from tenants.services.offboarding import tenant_offboard
 from tenants.services.onboarding import onboarding_run, onboarding_start
 from tenants.services.records import tenant_create, tenant_update, validate_slug
-from tenants.services.registration import learner_register, tenant_register
+from tenants.services.registration import tenant_register
 
 __all__ = [
-    "learner_register",
+    "audit",
     "onboarding_run",
     "onboarding_start",
     "tenant_activate",
@@ -22,6 +24,7 @@ __all__ = [
     "tenant_deactivate",
     "tenant_offboard",
     "tenant_register",
+    "tenant_rename",
     "tenant_retry",
     "tenant_update",
     "tenant_update_profile",

@@ -15,20 +15,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from accounts.domain import Role
-from accounts.selectors import user_get_by_email
-from accounts.services import user_create
-from cloudkida import clock
+from cloudkida import aws, clock
 from cloudkida.dynamo import tables
-from cloudkida.errors import Conflict, ValidationFailed
-from cloudkida.workflows.runner import RunResult, Step, Workflow, current_attempt
-from tenants import provisioning, repository
+from cloudkida.workflows.runner import FAILURE_STEP, RunResult, Step, Workflow, current_attempt
+from tenants import ports, provisioning, repository
 from tenants.domain import AuditEvent, Isolation, TenantStatus
 from tenants.selectors import tenant_get
 from tenants.services.records import tenant_update
 
 logger = logging.getLogger(__name__)
-FAILURE_STEP = "record_failure"
+__all__ = ["FAILURE_STEP", "ONBOARDING", "onboarding_run", "onboarding_start", "record_failure"]
 
 
 class _Log:
@@ -59,7 +55,7 @@ def step_identity(tenant_id: str) -> dict:
     identity = dict(tenant.identity)
     if tenant.isolation is Isolation.SILO:
         pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(tenant_id, attempt=attempt)
-        domain = f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{tenant_id}"
+        domain = provisioning.silo_domain(tenant_id)
         identity.update(user_pool_id=pool_id, pool_kind="silo")
         tenant = tenant_update(tenant=tenant, identity=identity)  # remember the pool before anything else can fail
         hosted_ui = provisioning.ensure_domain(pool_id, domain)
@@ -69,7 +65,9 @@ def step_identity(tenant_id: str) -> dict:
         domain = platform["pooled_domain"]
         hosted_ui = provisioning.hosted_ui_url(domain)
         identity.update(user_pool_id=pool_id, pool_kind="pooled", group=provisioning.ensure_group(pool_id, tenant_id))
-    client_id = identity.get("client_id") or provisioning.ensure_app_client(pool_id, tenant_id, attempt=attempt)
+    client_id = identity.get("client_id") or provisioning.ensure_app_client(
+        pool_id, tenant_id, slug=tenant.slug, attempt=attempt
+    )
     repository.client_put(client_id, tenant_id)
     identity.update(
         client_id=client_id,
@@ -84,34 +82,8 @@ def step_identity(tenant_id: str) -> dict:
 
 
 def step_admin_user(tenant_id: str) -> dict:
-    """4. The tenant admin: a Cognito user (invited by email) and a user record in DynamoDB."""
-    tenant = tenant_get(tenant_id=tenant_id)
-    pool_id = tenant.identity["user_pool_id"]
-    group = tenant.identity.get("group")
-    try:
-        sub = provisioning.ensure_user(
-            pool_id,
-            tenant_id=tenant_id,
-            email=tenant.admin_email,
-            name=tenant.admin_name,
-            role=Role.TENANT_ADMIN.value,
-            group=group,
-        )
-    except ValueError as error:
-        raise ValidationFailed(str(error), code="email_in_use") from error
-    user = user_get_by_email(tenant_id=tenant_id, email=tenant.admin_email)
-    if user is None:
-        try:
-            user = user_create(
-                tenant_id=tenant_id,
-                email=tenant.admin_email,
-                name=tenant.admin_name,
-                role=Role.TENANT_ADMIN,
-                user_id=sub or None,
-            )
-        except Conflict:
-            user = user_get_by_email(tenant_id=tenant_id, email=tenant.admin_email)
-    return {"user_id": user.user_id if user else "", "sub": sub}
+    """4. The tenant admin: a Cognito user (invited by email) and a user record (accounts makes both)."""
+    return ports.members().provision_admin(tenant_get(tenant_id=tenant_id))
 
 
 def step_api_key(tenant_id: str) -> dict:
@@ -139,7 +111,7 @@ def step_silo_table(tenant_id: str) -> dict:
 def step_welcome_email(tenant_id: str) -> dict:
     """6. A welcome email through SES with the tenant's login URL."""
     tenant = tenant_get(tenant_id=tenant_id)
-    context = {"tenant": tenant, "login_url": f"{provisioning.tenant_base_url(tenant_id)}/login/"}
+    context = {"tenant": tenant, "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/"}
     send_mail(
         subject=f"Welcome to CloudKida, {tenant.name}",
         message=render_to_string("emails/welcome.txt", context),
@@ -206,8 +178,6 @@ def onboarding_start(*, tenant_id: str) -> None:
     elif runner == "thread":
         threading.Thread(target=_run_logged, args=(tenant_id,), name=f"onboard-{tenant_id}", daemon=True).start()
     elif runner == "stepfunctions":
-        from cloudkida import aws
-
         attempt = sum(s.attempts for s in repository.steps(tenant_id) if s.name == "record")
         aws.client("stepfunctions").start_execution(
             stateMachineArn=settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN,

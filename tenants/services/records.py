@@ -1,9 +1,10 @@
-"""Writes and use cases for tenants."""
+"""Writing tenant records: create (with slug and name reserved), update, and the slug rules."""
 
 from __future__ import annotations
 
 from cloudkida import clock
 from cloudkida.errors import ValidationFailed
+from cloudkida.ids import new_ulid
 from tenants import repository
 from tenants.domain import RESERVED_SLUGS, SLUG_RE, Tenant, TenantStatus, Tier
 from tenants.selectors import tenant_cache_clear
@@ -24,6 +25,13 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+def validate_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 100:
+        raise ValidationFailed("The organisation name must be 2 to 100 characters.", code="invalid_name")
+    return name
+
+
 def tenant_create(
     *,
     slug: str,
@@ -38,16 +46,15 @@ def tenant_create(
     address: str = "",
     status_token_hash: str = "",
 ) -> Tenant:
-    """Reserve the slug and the organisation name and write the tenant record, in one transaction.
+    """Give the organisation a new, never-reused id and write its record, reserving the slug and the
+    organisation name in the same transaction.
 
     Conflict (409) if either is taken; exactly one of several concurrent calls with one slug wins.
     """
-    name = " ".join((name or "").split())
-    if not 2 <= len(name) <= 100:
-        raise ValidationFailed("The organisation name must be 2 to 100 characters.", code="invalid_name")
     tenant = Tenant(
-        tenant_id=validate_slug(slug),
-        name=name,
+        tenant_id=new_ulid(),
+        slug=validate_slug(slug),
+        name=validate_name(name),
         tier=Tier(tier),
         status=status,
         created_at=clock.now(),
@@ -62,8 +69,8 @@ def tenant_create(
     return repository.create(tenant)
 
 
-def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
+def tenant_update(*, tenant: Tenant, slug_grace_seconds: int = 0, **changes) -> Tenant:
     """Apply changes if nobody changed the tenant since it was read (else Conflict)."""
-    updated = repository.update(tenant, **changes)
+    updated = repository.update(tenant, slug_grace_seconds=slug_grace_seconds, **changes)
     tenant_cache_clear(tenant_id=tenant.tenant_id)
     return updated

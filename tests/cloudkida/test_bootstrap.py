@@ -13,7 +13,7 @@ from accounts.selectors import user_list
 from cloudkida import aws
 from cloudkida.bootstrap import platform_resources
 from cloudkida.dynamo import tables
-from tenants.selectors import tenant_get
+from tenants.selectors import tenant_get_by_slug
 
 pytestmark = pytest.mark.usefixtures("moto")
 
@@ -76,10 +76,11 @@ def test_seed_demo_is_idempotent(settings, tmp_path):
     assert "created tenant         acme" in first
     second = _run("seed_demo")
     assert "created" not in second
-    assert tenant_get(tenant_id="acme").name == "Acme Corporation"
-    default = tenant_get(tenant_id=settings.CLOUDKIDA_DEFAULT_TENANT)
-    assert default.is_default
-    assert len(user_list(tenant_id="acme").items) == 2
+    acme = tenant_get_by_slug(slug="acme")
+    assert acme.name == "Acme Corporation"
+    default = tenant_get_by_slug(slug=settings.CLOUDKIDA_DEFAULT_TENANT)
+    assert default.is_default and default.tenant_id != settings.CLOUDKIDA_DEFAULT_TENANT
+    assert len(user_list(tenant_id=acme.tenant_id).items) == 2
     assert get_user_model().objects.filter(username="admin", is_superuser=True).count() == 1
     credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
     assert get_user_model().objects.get(username="admin").check_password(credentials["password"])

@@ -12,12 +12,14 @@ import moto.cognitoidp
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.selectors import user_get_by_email
+from accounts.throttling import buckets
 from cloudkida import aws
 from cloudkida.identity.jwks import jwks_cache
-from cloudkida.throttling import buckets
 from tenants import provisioning
 from tenants.selectors import tenant_get
 from tenants.services import tenant_register
+from tests.conftest import tid
 
 PASSWORD = "Correct-Horse-42"
 
@@ -55,9 +57,9 @@ def register(slug: str, tier: str = "basic") -> None:
     )
 
 
-def login(tenant_id: str, email: str, *, kind: str = "IdToken") -> str:
+def login(slug: str, email: str, *, kind: str = "IdToken") -> str:
     """A real token for a tenant user, from moto's Cognito (ADMIN_USER_PASSWORD_AUTH)."""
-    tenant = tenant_get(tenant_id=tenant_id)
+    tenant = tenant_get(tenant_id=tid(slug))
     cognito = aws.client("cognito-idp")
     pool, client_id = tenant.identity["user_pool_id"], tenant.identity["client_id"]
     cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True)
@@ -90,18 +92,20 @@ def operator_token(role: str = "SystemAdmin", email: str = "ops@cloudkida.exampl
     return result["AuthenticationResult"]["IdToken"]
 
 
-def claims_for(tenant_id: str, **overrides) -> dict:
-    tenant = tenant_get(tenant_id=tenant_id)
+def claims_for(slug: str, **overrides) -> dict:
+    """The claims of the tenant admin's ID token (its real sub, so the token names a real user)."""
+    tenant = tenant_get(tenant_id=tid(slug))
     now = int(time.time())
+    admin = user_get_by_email(tenant_id=tenant.tenant_id, email=f"admin@{slug}.example")
     return {
         "iss": tenant.identity["issuer"],
         "aud": tenant.identity["client_id"],
-        "sub": f"sub-{tenant_id}",
+        "sub": admin.user_id if admin else f"sub-{slug}",
         "token_use": "id",
         "iat": now,
         "exp": now + 3600,
-        "email": f"admin@{tenant_id}.example",
-        "custom:tenantId": tenant_id,
+        "email": f"admin@{slug}.example",
+        "custom:tenantId": tenant.tenant_id,
         "custom:userRole": "TenantAdmin",
         **overrides,
     }

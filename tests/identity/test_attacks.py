@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from accounts.api_keys import api_key_create, api_key_revoke
+from tests.conftest import tid
 from tests.identity.conftest import bearer, claims_for, forge, login, moto_private_key, with_key
 
 pytestmark = [pytest.mark.usefixtures("two_tenants"), pytest.mark.django_db]
@@ -26,7 +27,7 @@ def _refused(response, status=401):
 def test_a_real_token_is_accepted():
     response = bearer(login("acme", "admin@acme.example")).get("/api/v1/me")
     assert response.status_code == 200
-    assert response.json()["tenant_id"] == "acme" and response.json()["role"] == "TenantAdmin"
+    assert response.json()["tenant_id"] == tid("acme") and response.json()["role"] == "TenantAdmin"
 
 
 def test_a_real_access_token_is_accepted():
@@ -115,11 +116,12 @@ def test_unknown_kid_is_refused():
     assert _refused(bearer(forge(claims_for("acme"), kid="not-a-key")).get("/api/v1/me")) == "unknown_key"
 
 
-def test_platform_role_in_a_tenant_token_is_refused():
-    assert (
-        _refused(bearer(forge(claims_for("acme", **{"custom:userRole": "SystemAdmin"}))).get("/api/v1/me"), 403)
-        == "role_mismatch"
-    )
+def test_a_role_claim_in_a_token_grants_nothing():
+    """Roles come from the user's record, never from the token: a forged SystemAdmin claim stays a tenant
+    user's token, and a forged TenantAdmin claim of a TenantUser stays a TenantUser."""
+    forged = bearer(forge(claims_for("acme", **{"custom:userRole": "SystemAdmin"})))
+    assert forged.get("/api/v1/me").json()["role"] == "TenantAdmin"
+    assert _refused(forged.get("/api/v1/tenants"), 403) == "permission_denied"
 
 
 def test_garbage_and_wrong_scheme_are_refused():
@@ -136,38 +138,39 @@ def test_no_credentials_is_401():
 
 
 def test_revoked_api_key_is_refused():
-    key, raw = api_key_create(tenant_id="acme", name="CI", scope="read", created_by="test")
+    key, raw = api_key_create(tenant_id=tid("acme"), name="CI", scope="read", created_by="test")
     assert with_key(raw).get("/api/v1/me").status_code == 200
-    api_key_revoke(tenant_id="acme", key_id=key.key_id, revoked_by="test")
+    api_key_revoke(tenant_id=tid("acme"), key_id=key.key_id, revoked_by="test")
     assert _refused(with_key(raw).get("/api/v1/me")) == "revoked_api_key"
 
 
 def test_wrong_api_key_is_refused():
-    _key, raw = api_key_create(tenant_id="acme", name="CI", scope="read", created_by="test")
+    _key, raw = api_key_create(tenant_id=tid("acme"), name="CI", scope="read", created_by="test")
     assert _refused(with_key(raw[:-2] + "xx").get("/api/v1/me")) == "invalid_api_key"
     assert _refused(with_key("ck_000000000000_nothing").get("/api/v1/me")) == "invalid_api_key"
     assert _refused(with_key("garbage").get("/api/v1/me")) == "invalid_api_key"
 
 
 def test_api_key_of_tenant_a_on_tenant_b_host_is_refused():
-    _key, raw = api_key_create(tenant_id="acme", name="CI", scope="admin", created_by="test")
+    _key, raw = api_key_create(tenant_id=tid("acme"), name="CI", scope="admin", created_by="test")
     assert _refused(with_key(raw, host="globex.localhost").get("/api/v1/users"), 403) == "wrong_tenant"
 
 
 def test_api_key_scope_limits_what_it_may_do():
-    _key, raw = api_key_create(tenant_id="acme", name="Reader", scope="read", created_by="test")
+    _key, raw = api_key_create(tenant_id=tid("acme"), name="Reader", scope="read", created_by="test")
     assert with_key(raw).get("/api/v1/users").status_code == 200
     refused = with_key(raw).post("/api/v1/users", {"email": "x@acme.example", "name": "X"}, format="json")
-    assert _refused(refused, 403) == "permission_denied"
-    assert _refused(with_key(raw).get("/api/v1/api-keys"), 403) == "permission_denied"  # keys never manage keys
+    assert _refused(refused, 403) == "scope_too_narrow"
+    assert "scope (read) is too narrow" in refused.json()["message"] and refused.json()["details"]["needs"] == "write"
+    assert _refused(with_key(raw).get("/api/v1/api-keys"), 403) == "key_not_allowed"  # keys never manage keys
 
 
 def test_deactivated_tenant_tokens_and_keys_are_refused():
     from tenants.services import tenant_deactivate
 
     token = login("acme", "admin@acme.example")
-    _key, raw = api_key_create(tenant_id="acme", name="CI", scope="read", created_by="test")
-    tenant_deactivate(tenant_id="acme", actor="test")
+    _key, raw = api_key_create(tenant_id=tid("acme"), name="CI", scope="read", created_by="test")
+    tenant_deactivate(tenant_id=tid("acme"), actor="test")
     assert _refused(bearer(token).get("/api/v1/me"), 403) == "tenant_deactivated"
     assert _refused(with_key(raw).get("/api/v1/me"), 403) == "tenant_deactivated"
 
@@ -175,9 +178,9 @@ def test_deactivated_tenant_tokens_and_keys_are_refused():
 def test_api_key_in_the_authorization_header_as_behind_api_gateway():
     from rest_framework.test import APIClient
 
-    _key, raw = api_key_create(tenant_id="acme", name="gw", scope="read", created_by="test")
+    _key, raw = api_key_create(tenant_id=tid("acme"), name="gw", scope="read", created_by="test")
     client = APIClient(HTTP_HOST="api.localhost")
     client.credentials(HTTP_AUTHORIZATION=f"ApiKey {raw}")
-    assert client.get("/api/v1/me").json()["tenant_id"] == "acme"
+    assert client.get("/api/v1/me").json()["tenant_id"] == tid("acme")
     client.credentials(HTTP_AUTHORIZATION="ApiKey ck_000000000000_x")
     assert _refused(client.get("/api/v1/me")) == "invalid_api_key"

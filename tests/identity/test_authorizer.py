@@ -7,9 +7,10 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from accounts import authorizer
+from accounts.access import ROUTES
 from accounts.api_keys import api_key_create
-from cloudkida import authorizer
-from cloudkida.access import ROUTES
+from tests.conftest import tid
 from tests.identity.conftest import login, operator_token
 
 pytestmark = [pytest.mark.usefixtures("two_tenants"), pytest.mark.django_db]
@@ -28,7 +29,7 @@ def _allowed(result) -> set[str]:
 
 def _expected(role: str, *, key_scope: str | None = None) -> set[str]:
     """The method ARNs the matrix grants a role (or an API key scope)."""
-    from cloudkida.access import allows
+    from accounts.access import allows
     from cloudkida.identity.principal import Principal, Role, Scope
 
     principal = Principal(
@@ -48,11 +49,11 @@ def test_tenant_admin_policy_allows_exactly_the_matrix_routes():
     assert allowed == _expected("TenantAdmin")
     assert f"{BASE}/GET/api/v1/users" in allowed and f"{BASE}/DELETE/api/v1/api-keys/*" in allowed
     assert not any("/api/v1/tenants" in r for r in allowed)  # platform routes stay closed
-    assert result["context"]["tenantId"] == "acme" and result["context"]["role"] == "TenantAdmin"
+    assert result["context"]["tenantId"] == tid("acme") and result["context"]["role"] == "TenantAdmin"
 
 
 def test_api_key_policy_follows_its_scope():
-    _key, raw = api_key_create(tenant_id="acme", name="ro", scope="read", created_by="t")
+    _key, raw = api_key_create(tenant_id=tid("acme"), name="ro", scope="read", created_by="t")
     allowed = _allowed(authorizer.handler(_event(f"ApiKey {raw}")))
     assert allowed == _expected("TenantUser", key_scope="read")
     assert f"{BASE}/POST/api/v1/users" not in allowed and f"{BASE}/GET/api/v1/users" in allowed
@@ -69,25 +70,25 @@ def test_usage_identifier_is_the_tenants_own_api_key():
     from tenants.selectors import tenant_get
 
     result = authorizer.handler(_event(f"Bearer {login('acme', 'admin@acme.example')}"))
-    key_id = tenant_get(tenant_id="acme").api_key_id
+    key_id = tenant_get(tenant_id=tid("acme")).api_key_id
     assert (
         result["usageIdentifierKey"] == aws.client("apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"]
     )
 
 
 def test_pooled_session_policy_names_the_tenants_partition_exactly():
-    policy = authorizer.session_policy("acme")
+    policy = authorizer.session_policy(tid("acme"))
     (statement,) = policy["Statement"]
-    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["TENANT#acme"]}}
+    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{tid('acme')}"]}}
     assert statement["Resource"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/cloudkida-test-tenant-data"]
     assert "dynamodb:Scan" not in statement["Action"]
 
 
 def test_silo_session_policy_names_only_the_tenants_own_table():
-    (statement,) = authorizer.session_policy("globex")["Statement"]
+    (statement,) = authorizer.session_policy(tid("globex"))["Statement"]
     assert statement["Resource"] == [
-        "arn:aws:dynamodb:us-east-1:123456789012:table/cloudkida-test-tenant-globex",
-        "arn:aws:dynamodb:us-east-1:123456789012:table/cloudkida-test-tenant-globex/index/*",
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/cloudkida-test-tenant-{tid('globex')}",
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/cloudkida-test-tenant-{tid('globex')}/index/*",
     ]
     assert "Condition" not in statement
 
@@ -109,7 +110,7 @@ def test_a_deactivated_tenant_gets_an_explicit_deny():
     from tenants.services import tenant_deactivate
 
     token = login("acme", "admin@acme.example")
-    tenant_deactivate(tenant_id="acme", actor="test")
+    tenant_deactivate(tenant_id=tid("acme"), actor="test")
     result = authorizer.handler(_event(f"Bearer {token}"))
     assert result["policyDocument"]["Statement"] == [
         {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": f"{BASE}/*"}
@@ -140,7 +141,7 @@ def test_django_trusts_the_authorizer_context_and_uses_the_scoped_credentials(se
 
 def test_the_authorizer_context_is_ignored_unless_trusted(settings):
     settings.CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER = False
-    context = {"tenantId": "acme", "role": "TenantAdmin", "principalId": "forged"}
+    context = {"tenantId": tid("acme"), "role": "TenantAdmin", "principalId": "forged"}
     response = APIClient(HTTP_HOST="api.localhost").get("/api/v1/users", API_GATEWAY_AUTHORIZER=context)
     assert response.status_code == 401
 
@@ -150,7 +151,8 @@ def test_zappa_settings_wire_the_authorizer_into_the_api_stage():
 
     config = json.loads((Path(__file__).resolve().parents[2] / "zappa_settings.json").read_text())
     api = config["production-api"]
-    assert api["authorizer"]["function"] == "cloudkida.authorizer.handler"
+    assert api["authorizer"]["function"] == "accounts.authorizer.handler"
+    assert api["authorizer"]["result_ttl"] <= 60  # no longer than the authorisation cache
     assert api["authorizer"]["token_header"] == "Authorization"
     assert api["environment_variables"]["CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER"] == "true"
     assert "authorizer" not in config["production"]

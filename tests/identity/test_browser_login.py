@@ -10,6 +10,7 @@ from django.test import Client
 from oidc_provider_mock import User, run_server_in_thread
 
 from accounts import oidc
+from tests.conftest import tid
 from tests.identity.conftest import register
 
 USERS = [
@@ -130,7 +131,7 @@ def test_token_endpoint_failure_is_a_friendly_page():
     discovery = requests.get(f"{settings.CLOUDKIDA_DEV_OIDC_ISSUER}/.well-known/openid-configuration", timeout=5)
     from tenants.selectors import tenant_get
 
-    client_id = tenant_get(tenant_id="acme").identity["client_id"]
+    client_id = tenant_get(tenant_id=tid("acme")).identity["client_id"]
     spent = requests.post(
         discovery.json()["token_endpoint"],
         data={  # spend the code first
@@ -198,3 +199,24 @@ def test_an_expired_session_goes_back_through_the_tenants_login():
         assert response.status_code == 302 and response["Location"] == "/login/?next=%2Flabs%2F%3Fx%3D1"
         assert "tenant_user" not in client.session
         assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_portal_session_ends_on_the_next_request_once_its_user_is_disabled(settings):
+    from accounts.selectors import user_get_by_email
+    from accounts.services import user_invite, user_update
+    from tests.conftest import tid
+
+    settings.CLOUDKIDA_AUTHZ_CACHE_SECONDS = 0
+    acme = tid("acme")
+    user_invite(tenant_id=acme, email="bob@acme.example", name="Bob", role="TenantAdmin")  # so Ada is not the last
+    client = Client(HTTP_HOST="acme.localhost")
+    client.get(_to_provider(client, "ada"))
+    assert client.get("/api/v1/users").status_code == 200
+    ada = user_get_by_email(tenant_id=acme, email="admin@acme.example")
+    user_update(tenant_id=acme, user_id=ada.user_id, expected_version=ada.version, role="TenantUser")
+    assert client.get("/api/v1/users").status_code == 403  # the session follows her current role
+    ada = user_get_by_email(tenant_id=acme, email="admin@acme.example")
+    user_update(tenant_id=acme, user_id=ada.user_id, expected_version=ada.version, status="DISABLED")
+    assert "Signed in as" not in client.get("/").content.decode()
+    assert "tenant_user" not in client.session
+    assert client.get("/api/v1/me").status_code == 401

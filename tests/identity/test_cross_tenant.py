@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.access import BY_NAME, ROUTES
 from accounts.api_keys import api_key_create
 from accounts.selectors import user_get_by_email
-from cloudkida.access import BY_NAME, ROUTES
-from cloudkida.throttling import buckets
+from accounts.throttling import buckets
+from tests.conftest import tid
 from tests.identity.conftest import bearer, login, operator_token, with_key
 
 pytestmark = [pytest.mark.usefixtures("two_tenants"), pytest.mark.django_db]
@@ -34,14 +35,14 @@ def test_every_api_route_is_in_the_matrix_and_nothing_else_is():
 
 def _callers():
     acme_admin = bearer(login("acme", "admin@acme.example"))
-    _k, raw = api_key_create(tenant_id="acme", name="all", scope="admin", created_by="t")
+    _k, raw = api_key_create(tenant_id=tid("acme"), name="all", scope="admin", created_by="t")
     return {"acme admin token": acme_admin, "acme admin key": with_key(raw)}
 
 
 def test_a_caller_of_acme_reaches_no_data_of_globex():
     """Walk every tenant-scoped route with acme's credentials and look for any globex data."""
-    globex_admin = user_get_by_email(tenant_id="globex", email="admin@globex.example")
-    _gk, _graw = api_key_create(tenant_id="globex", name="globex key", scope="read", created_by="t")
+    globex_admin = user_get_by_email(tenant_id=tid("globex"), email="admin@globex.example")
+    _gk, _graw = api_key_create(tenant_id=tid("globex"), name="globex key", scope="read", created_by="t")
     for label, client in _callers().items():
         for path in [
             "/api/v1/me",
@@ -61,14 +62,14 @@ def test_a_caller_of_acme_reaches_no_data_of_globex():
         # Platform routes are closed to tenant callers.
         for method, path in [
             ("get", "/api/v1/tenants"),
-            ("get", "/api/v1/tenants/globex"),
-            ("post", "/api/v1/tenants/globex/deactivate"),
+            ("get", f"/api/v1/tenants/{tid('globex')}"),
+            ("post", f"/api/v1/tenants/{tid('globex')}/deactivate"),
         ]:
             assert getattr(client, method)(path, {}, format="json").status_code == 403
-    assert user_get_by_email(tenant_id="globex", email="admin@globex.example").name == "Admin"
+    assert user_get_by_email(tenant_id=tid("globex"), email="admin@globex.example").name == "Admin"
     from accounts.api_keys import api_key_list
 
-    assert all(k.active for k in api_key_list(tenant_id="globex").items)
+    assert all(k.active for k in api_key_list(tenant_id=tid("globex")).items)
 
 
 def test_lists_are_confined_to_the_callers_tenant():
@@ -98,7 +99,11 @@ def test_tenant_admin_manages_users_and_keys_of_its_own_tenant():
     assert created["api_key"].startswith(f"ck_{created['key_id']}_")
     listed = acme.get("/api/v1/api-keys").json()["results"]
     assert [k["key_id"] for k in listed] == [created["key_id"]] and "api_key" not in listed[0]
-    assert with_key(created["api_key"]).get("/api/v1/me").json()["scope"] == "write"
+    assert with_key(created["api_key"]).get("/api/v1/me").json()["key"] == {
+        "key_id": created["key_id"],
+        "name": "deploy bot",
+        "scope": "write",
+    }
     assert acme.delete(f"/api/v1/api-keys/{created['key_id']}").json()["revoked_at"]
     assert with_key(created["api_key"]).get("/api/v1/me").status_code == 401
 
@@ -115,10 +120,11 @@ def test_tenant_user_cannot_manage_users_or_keys():
 def test_system_admin_and_support_tokens_from_the_operations_pool():
     admin = bearer(operator_token("SystemAdmin", "root@cloudkida.example"))
     support = bearer(operator_token("CustomerSupport", "help@cloudkida.example"))
-    assert [t["tenant_id"] for t in admin.get("/api/v1/tenants").json()["results"]] == ["acme", "globex"]
-    assert support.get("/api/v1/tenants/acme").status_code == 200
-    assert support.post("/api/v1/tenants/acme/deactivate", {}, format="json").status_code == 403
-    assert admin.post("/api/v1/tenants/acme/deactivate", {}, format="json").json()["status"] == "DEACTIVATED"
+    assert [t["slug"] for t in admin.get("/api/v1/tenants").json()["results"]] == ["acme", "globex"]
+    acme = tid("acme")
+    assert support.get(f"/api/v1/tenants/{acme}").status_code == 200
+    assert support.post(f"/api/v1/tenants/{acme}/deactivate", {}, format="json").status_code == 403
+    assert admin.post(f"/api/v1/tenants/{acme}/deactivate", {}, format="json").json()["status"] == "DEACTIVATED"
     assert admin.get("/api/v1/users").status_code == 403  # operators have no tenant of their own
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from cloudkida.errors import NotFound
 from tenants.selectors import tenant_get
 from tenants.services import tenant_register
+from tests.conftest import tid
 from tests.fixtures_platform import REGISTRATION
 
 pytestmark = [pytest.mark.usefixtures("platform"), pytest.mark.django_db]
@@ -42,20 +43,22 @@ def test_admin_index_lists_tenants(admin_client):
 
 def test_list_filters_and_search(admin_client, tenants):
     everything = admin_client.get("/admin/tenants/tenant/")
-    assert [t.tenant_id for t in everything.context["tenants"]] == ["org-0", "org-1", "org-2"]
+    assert [t.slug for t in everything.context["tenants"]] == ["org-0", "org-1", "org-2"]
     premium = admin_client.get("/admin/tenants/tenant/", {"tier": "premium"})
-    assert [t.tenant_id for t in premium.context["tenants"]] == ["org-1"]
+    assert [t.slug for t in premium.context["tenants"]] == ["org-1"]
     assert admin_client.get("/admin/tenants/tenant/", {"status": "FAILED"}).context["tenants"] == []
     by_name = admin_client.get("/admin/tenants/tenant/", {"q": "number 2"})
-    assert [t.tenant_id for t in by_name.context["tenants"]] == ["org-2"]
+    assert [t.slug for t in by_name.context["tenants"]] == ["org-2"]
     by_slug = admin_client.get("/admin/tenants/tenant/", {"q": "org-1"})
-    assert [t.tenant_id for t in by_slug.context["tenants"]] == ["org-1"]
+    assert [t.slug for t in by_slug.context["tenants"]] == ["org-1"]
+    by_id = admin_client.get("/admin/tenants/tenant/", {"q": tid("org-1")})
+    assert [t.slug for t in by_id.context["tenants"]] == ["org-1"]
     bad = admin_client.get("/admin/tenants/tenant/", {"status": "NOPE"})
     assert bad.status_code == 200 and bad.context["tenants"] == []
 
 
 def test_detail_shows_history_and_audit_trail(admin_client, tenants):
-    response = admin_client.get("/admin/tenants/tenant/org-0/")
+    response = admin_client.get(f"/admin/tenants/tenant/{tid('org-0')}/")
     assert response.status_code == 200
     assert [s.name for s in response.context["steps"]] == [
         "activate",
@@ -70,29 +73,30 @@ def test_detail_shows_history_and_audit_trail(admin_client, tenants):
 
 
 def test_actions_deactivate_activate_change_tier_and_offboard(admin_client, tenants):
-    admin_client.post("/admin/tenants/tenant/org-0/deactivate/")
-    assert tenant_get(tenant_id="org-0").status.value == "DEACTIVATED"
-    admin_client.post("/admin/tenants/tenant/org-0/activate/")
-    assert tenant_get(tenant_id="org-0").status.value == "ACTIVE"
-    admin_client.post("/admin/tenants/tenant/org-0/tier/", {"tier": "standard"})
-    assert tenant_get(tenant_id="org-0").tier.value == "standard"
-    refused = admin_client.post("/admin/tenants/tenant/org-0/tier/", {"tier": "platinum"}, follow=True)
+    admin_client.post(f"/admin/tenants/tenant/{tid('org-0')}/deactivate/")
+    assert tenant_get(tenant_id=tid("org-0")).status.value == "DEACTIVATED"
+    admin_client.post(f"/admin/tenants/tenant/{tid('org-0')}/activate/")
+    assert tenant_get(tenant_id=tid("org-0")).status.value == "ACTIVE"
+    admin_client.post(f"/admin/tenants/tenant/{tid('org-0')}/tier/", {"tier": "standard"})
+    assert tenant_get(tenant_id=tid("org-0")).tier.value == "standard"
+    refused = admin_client.post(f"/admin/tenants/tenant/{tid('org-0')}/tier/", {"tier": "platinum"}, follow=True)
     assert "does not migrate" in refused.content.decode()
-    wrong = admin_client.post("/admin/tenants/tenant/org-0/offboard/", {"confirm": "org"}, follow=True)
+    org_0 = tid("org-0")
+    wrong = admin_client.post(f"/admin/tenants/tenant/{org_0}/offboard/", {"confirm": "org"}, follow=True)
     assert "Type the tenant" in wrong.content.decode()
-    assert tenant_get(tenant_id="org-0")
-    done = admin_client.post("/admin/tenants/tenant/org-0/offboard/", {"confirm": "org-0"}, follow=True)
+    assert tenant_get(tenant_id=org_0)
+    done = admin_client.post(f"/admin/tenants/tenant/{org_0}/offboard/", {"confirm": "org-0"}, follow=True)
     assert "was offboarded" in done.content.decode()
     with pytest.raises(NotFound):
-        tenant_get(tenant_id="org-0")
+        tenant_get(tenant_id=org_0)
 
 
 def test_retry_action_resumes_a_failed_onboarding(admin_client, fail_aws):
     fail_aws("cognito-idp", "CreateGroup")
     tenant_register(**REGISTRATION, client_address="x")
-    assert b"identity" in admin_client.get("/admin/tenants/tenant/globex/").content
-    admin_client.post("/admin/tenants/tenant/globex/retry/")
-    assert tenant_get(tenant_id="globex").status.value == "ACTIVE"
+    assert b"identity" in admin_client.get(f"/admin/tenants/tenant/{tid('globex')}/").content
+    admin_client.post(f"/admin/tenants/tenant/{tid('globex')}/retry/")
+    assert tenant_get(tenant_id=tid("globex")).status.value == "ACTIVE"
 
 
 def test_non_staff_cannot_reach_tenant_pages(client, tenants):
@@ -100,5 +104,5 @@ def test_non_staff_cannot_reach_tenant_pages(client, tenants):
     client.force_login(user)
     response = client.get("/admin/tenants/tenant/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    assert client.post("/admin/tenants/tenant/org-0/deactivate/").status_code == 302
-    assert tenant_get(tenant_id="org-0").status.value == "ACTIVE"
+    assert client.post(f"/admin/tenants/tenant/{tid('org-0')}/deactivate/").status_code == 302
+    assert tenant_get(tenant_id=tid("org-0")).status.value == "ACTIVE"

@@ -9,8 +9,10 @@ from rest_framework.test import APIClient
 
 from cloudkida import aws
 from cloudkida.identity.principal import Principal, Role
+from cloudkida.ids import is_ulid
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get
+from tests.conftest import tid
 from tests.fixtures_platform import REGISTRATION
 
 pytestmark = [pytest.mark.usefixtures("platform"), pytest.mark.django_db]
@@ -37,7 +39,7 @@ def test_signup_returns_202_and_the_status_page_follows_provisioning(api):
     response = _signup(api)
     assert response.status_code == 202, response.json()
     body = response.json()
-    assert body["tenant_id"] == "globex" and body["status"] == "ACTIVE"  # the test runner is inline
+    assert body["slug"] == "globex" and is_ulid(body["tenant_id"]) and body["status"] == "ACTIVE"  # inline runner
     assert body["login_url"] == "http://globex.localhost:8000/login/"
     status = api.get(body["status_url"]).json()
     assert status["status"] == "ACTIVE" and status["message"] == "Your organisation is ready."
@@ -53,10 +55,10 @@ def test_signup_returns_202_and_the_status_page_follows_provisioning(api):
 
 
 def test_registration_status_needs_the_token(api):
-    _signup(api)
-    assert api.get("/api/v1/registrations/globex?token=wrong").status_code == 404
-    assert api.get("/api/v1/registrations/globex").status_code == 404
-    assert api.get("/api/v1/registrations/nobody?token=x").json()["code"] == "registration_not_found"
+    tenant_id = _signup(api).json()["tenant_id"]
+    assert api.get(f"/api/v1/registrations/{tenant_id}?token=wrong").status_code == 404
+    assert api.get(f"/api/v1/registrations/{tenant_id}").status_code == 404
+    assert api.get("/api/v1/registrations/globex?token=x").json()["code"] == "registration_not_found"
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_concurrent_signups_with_one_slug_give_one_tenant_and_409s():
     for t in threads:
         t.join()
     assert sorted(statuses) == [202, 409, 409, 409, 409]
-    assert tenant_get(tenant_id="globex").status.value == "ACTIVE"
+    assert tenant_get(tenant_id=tid("globex")).status.value == "ACTIVE"
 
 
 def test_signups_are_rate_limited_per_client_address(api, settings):
@@ -134,28 +136,37 @@ def test_an_admin_email_that_signs_in_elsewhere_is_refused(api):
 
 
 def test_learners_join_the_default_tenant_without_a_new_tenant(api, settings):
-    from tenants.demo import seed_demo_tenants
+    from accounts.demo import seed_demo_tenants
     from tenants.selectors import tenant_list
 
     seed_demo_tenants()
     before = len(tenant_list(limit=100).items)
     response = api.post("/api/v1/learner-registrations", {"email": "solo@example.org", "name": "Solo"}, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json()["tenant_id"] == settings.CLOUDKIDA_DEFAULT_TENANT
+    learners = tid(settings.CLOUDKIDA_DEFAULT_TENANT)
+    assert response.json()["tenant_id"] == learners
     assert len(tenant_list(limit=100).items) == before
     again = api.post("/api/v1/learner-registrations", {"email": "SOLO@example.org", "name": "Solo"}, format="json")
     assert again.status_code == 409
     pool = provisioning.platform()["pooled_user_pool_id"]
-    members = aws.client("cognito-idp").list_users_in_group(UserPoolId=pool, GroupName="learners")["Users"]
+    members = aws.client("cognito-idp").list_users_in_group(UserPoolId=pool, GroupName=learners)["Users"]
     assert "solo@example.org" in {a["Value"] for m in members for a in m["Attributes"] if a["Name"] == "email"}
 
 
 def test_tenant_config_is_public_and_holds_nothing_secret(api):
     _signup(api, tier="platinum")
     body = api.get("/api/v1/tenant-config/globex").json()
-    assert set(body) == {"tenant_id", "display_name", "branding", "issuer", "client_id", "authorization_endpoint"}
-    assert body["display_name"] == "Globex Learning"
-    assert body["authorization_endpoint"].startswith("https://cloudkida-test-globex.auth.")
+    assert set(body) == {
+        "tenant_id",
+        "slug",
+        "display_name",
+        "branding",
+        "issuer",
+        "client_id",
+        "authorization_endpoint",
+    }
+    assert body["display_name"] == "Globex Learning" and body["tenant_id"] == tid("globex")
+    assert body["authorization_endpoint"].startswith(f"https://cloudkida-test-{tid('globex')}.auth.")
     assert api.get("/api/v1/tenant-config/nobody").status_code == 404
     assert api.get("/api/v1/tenant-config/BAD!").status_code == 404
 
@@ -167,14 +178,14 @@ def test_tenant_management_needs_a_system_admin(api):
     _signup(api)
     anonymous = api.get("/api/v1/tenants")
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
-    api.force_authenticate(Principal(tenant_id="globex", role=Role.TENANT_ADMIN, subject="x"))
+    api.force_authenticate(Principal(tenant_id=tid("globex"), role=Role.TENANT_ADMIN, subject="x"))
     for method, path in [
         ("get", "/api/v1/tenants"),
-        ("get", "/api/v1/tenants/globex"),
-        ("patch", "/api/v1/tenants/globex"),
-        ("post", "/api/v1/tenants/globex/deactivate"),
-        ("post", "/api/v1/tenants/globex/activate"),
-        ("post", "/api/v1/tenants/globex/retry"),
+        ("get", f"/api/v1/tenants/{tid('globex')}"),
+        ("patch", f"/api/v1/tenants/{tid('globex')}"),
+        ("post", f"/api/v1/tenants/{tid('globex')}/deactivate"),
+        ("post", f"/api/v1/tenants/{tid('globex')}/activate"),
+        ("post", f"/api/v1/tenants/{tid('globex')}/retry"),
     ]:
         response = getattr(api, method)(path, {}, format="json")
         assert response.status_code == 403, (method, path)
@@ -188,61 +199,71 @@ def test_tenant_list_pages_and_filters(api, staff_api):
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         body = staff_api.get("/api/v1/tenants", params).json()
-        seen += [t["tenant_id"] for t in body["results"]]
+        seen += [t["slug"] for t in body["results"]]
         cursor = body["next_cursor"]
         if not cursor:
             break
     assert seen == [f"org-{n}" for n in range(5)]
     basic = staff_api.get("/api/v1/tenants", {"tier": "basic", "status": "ACTIVE"}).json()["results"]
-    assert [t["tenant_id"] for t in basic] == ["org-0", "org-2", "org-4"]
+    assert [t["slug"] for t in basic] == ["org-0", "org-2", "org-4"]
     assert staff_api.get("/api/v1/tenants", {"status": "FAILED"}).json()["results"] == []
     assert staff_api.get("/api/v1/tenants", {"tier": "gold"}).status_code == 400
     first = staff_api.get("/api/v1/tenants", {"limit": 1}).json()["next_cursor"]
     foreign = staff_api.get("/api/v1/tenants", {"status": "ACTIVE", "cursor": first})
     assert foreign.status_code == 400 and foreign.json()["code"] == "invalid_cursor"
+    # A cursor is bound to every filter of its query: changing the tier under it is refused too.
+    basic_cursor = staff_api.get("/api/v1/tenants", {"tier": "basic", "limit": 1}).json()["next_cursor"]
+    assert basic_cursor
+    switched = staff_api.get("/api/v1/tenants", {"tier": "premium", "limit": 1, "cursor": basic_cursor})
+    assert switched.status_code == 400 and switched.json()["code"] == "invalid_cursor"
+    kept = staff_api.get("/api/v1/tenants", {"tier": "basic", "limit": 1, "cursor": basic_cursor})
+    assert kept.status_code == 200
 
 
 def test_patch_needs_the_current_version(api, staff_api):
     _signup(api)
-    tenant = staff_api.get("/api/v1/tenants/globex").json()
+    tenant = staff_api.get(f"/api/v1/tenants/{tid('globex')}").json()
     ok = staff_api.patch(
-        "/api/v1/tenants/globex", {"version": tenant["version"], "name": "Globex Academy"}, format="json"
+        f"/api/v1/tenants/{tid('globex')}", {"version": tenant["version"], "name": "Globex Academy"}, format="json"
     )
     assert ok.status_code == 200 and ok.json()["name"] == "Globex Academy"
     stale = staff_api.patch(
-        "/api/v1/tenants/globex", {"version": tenant["version"], "name": "Lost Update"}, format="json"
+        f"/api/v1/tenants/{tid('globex')}", {"version": tenant["version"], "name": "Lost Update"}, format="json"
     )
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
-    assert tenant_get(tenant_id="globex").name == "Globex Academy"
+    assert tenant_get(tenant_id=tid("globex")).name == "Globex Academy"
     assert staff_api.get("/api/v1/tenants/nobody").status_code == 404
 
 
 def test_deactivate_refuses_service_and_activate_restores_it(api, staff_api):
     _signup(api)
-    tenant = tenant_get(tenant_id="globex")
+    tenant = tenant_get(tenant_id=tid("globex"))
     pool = tenant.identity["user_pool_id"]
-    response = staff_api.post("/api/v1/tenants/globex/deactivate", {}, format="json")
+    response = staff_api.post(f"/api/v1/tenants/{tid('globex')}/deactivate", {}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "DEACTIVATED"
     cognito_user = aws.client("cognito-idp").admin_get_user(UserPoolId=pool, Username="owner@globex.example")
     assert cognito_user["Enabled"] is False
     assert aws.client("apigateway").get_api_key(apiKey=tenant.api_key_id)["enabled"] is False
     from accounts.selectors import user_list
 
-    assert {u.status.value for u in user_list(tenant_id="globex").items} == {"DISABLED"}
-    again = staff_api.post("/api/v1/tenants/globex/deactivate", {}, format="json")
+    # Records keep their own status (resuming restores exactly the active people); the tenant refuses them.
+    assert {u.status.value for u in user_list(tenant_id=tid("globex")).items} == {"ACTIVE"}
+    again = staff_api.post(f"/api/v1/tenants/{tid('globex')}/deactivate", {}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "invalid_state"
 
-    assert staff_api.post("/api/v1/tenants/globex/activate", {}, format="json").json()["status"] == "ACTIVE"
+    assert staff_api.post(f"/api/v1/tenants/{tid('globex')}/activate", {}, format="json").json()["status"] == "ACTIVE"
     assert aws.client("cognito-idp").admin_get_user(UserPoolId=pool, Username="owner@globex.example")["Enabled"]
     assert aws.client("apigateway").get_api_key(apiKey=tenant.api_key_id)["enabled"] is True
-    actions = [e.action for e in repository.events("globex").items]
+    actions = [e.action for e in repository.events(tid("globex")).items]
     assert actions[:2] == ["tenant.activated", "tenant.deactivated"]
 
 
 def test_changing_tier_moves_the_api_key_between_usage_plans(api, staff_api):
     _signup(api)
-    tenant = tenant_get(tenant_id="globex")
-    response = staff_api.patch("/api/v1/tenants/globex", {"version": tenant.version, "tier": "premium"}, format="json")
+    tenant = tenant_get(tenant_id=tid("globex"))
+    response = staff_api.patch(
+        f"/api/v1/tenants/{tid('globex')}", {"version": tenant.version, "tier": "premium"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["tier"] == "premium"
     apigateway = aws.client("apigateway")
 
@@ -255,19 +276,21 @@ def test_changing_tier_moves_the_api_key_between_usage_plans(api, staff_api):
 
 def test_moving_to_platinum_is_refused_with_a_reason(api, staff_api):
     _signup(api)
-    tenant = tenant_get(tenant_id="globex")
-    response = staff_api.patch("/api/v1/tenants/globex", {"version": tenant.version, "tier": "platinum"}, format="json")
+    tenant = tenant_get(tenant_id=tid("globex"))
+    response = staff_api.patch(
+        f"/api/v1/tenants/{tid('globex')}", {"version": tenant.version, "tier": "platinum"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "isolation_change_refused"
-    assert tenant_get(tenant_id="globex").tier.value == "basic"
+    assert tenant_get(tenant_id=tid("globex")).tier.value == "basic"
 
 
 def test_retry_through_the_api_resumes_a_failed_onboarding(api, staff_api, fail_aws):
     fail_aws("cognito-idp", "AdminCreateUser", times=1)
     assert _signup(api).json()["status"] == "FAILED"
-    status = staff_api.get("/api/v1/tenants/globex").json()
+    status = staff_api.get(f"/api/v1/tenants/{tid('globex')}").json()
     assert status["failed_step"] == "admin_user" and "injected failure" in status["failure_reason"]
-    assert staff_api.post("/api/v1/tenants/globex/retry", {}, format="json").json()["status"] == "ACTIVE"
+    assert staff_api.post(f"/api/v1/tenants/{tid('globex')}/retry", {}, format="json").json()["status"] == "ACTIVE"
 
 
 def test_customer_support_may_read_but_not_change_tenants(api):
@@ -275,7 +298,9 @@ def test_customer_support_may_read_but_not_change_tenants(api):
     support = APIClient()
     support.force_authenticate(Principal(tenant_id="", role=Role.CUSTOMER_SUPPORT, subject="cs"))
     assert support.get("/api/v1/tenants").status_code == 200
-    assert support.get("/api/v1/tenants/globex").status_code == 200
-    for path in ["/api/v1/tenants/globex/deactivate", "/api/v1/tenants/globex/retry"]:
+    assert support.get(f"/api/v1/tenants/{tid('globex')}").status_code == 200
+    for path in [f"/api/v1/tenants/{tid('globex')}/deactivate", f"/api/v1/tenants/{tid('globex')}/retry"]:
         assert support.post(path, {}, format="json").status_code == 403
-    assert support.patch("/api/v1/tenants/globex", {"version": 1, "name": "X"}, format="json").status_code == 403
+    assert (
+        support.patch(f"/api/v1/tenants/{tid('globex')}", {"version": 1, "name": "X"}, format="json").status_code == 403
+    )

@@ -11,6 +11,7 @@ from tenants import provisioning, repository
 from tenants.domain import TenantStatus
 from tenants.selectors import tenant_get
 from tenants.services import tenant_register, tenant_retry
+from tests.conftest import tid
 from tests.fixtures_platform import REGISTRATION, sent_emails
 
 pytestmark = pytest.mark.usefixtures("platform")
@@ -51,8 +52,8 @@ def test_pooled_tier_onboarding_creates_and_links_every_resource(tier):
     pooled_pool = provisioning.platform()["pooled_user_pool_id"]
     identity = tenant.identity
     assert identity["user_pool_id"] == pooled_pool and identity["pool_kind"] == "pooled"
-    assert "globex" in _groups(pooled_pool)
-    assert _clients(pooled_pool) == ["tenant-globex"]
+    assert tenant.tenant_id in _groups(pooled_pool)
+    assert _clients(pooled_pool) == [f"tenant-{tenant.tenant_id}"]
     client = aws.client("cognito-idp").describe_user_pool_client(UserPoolId=pooled_pool, ClientId=identity["client_id"])
     assert client["UserPoolClient"]["AllowedOAuthFlows"] == ["code"]
     assert client["UserPoolClient"]["CallbackURLs"] == ["http://globex.localhost:8000/oidc/callback/"]
@@ -61,13 +62,13 @@ def test_pooled_tier_onboarding_creates_and_links_every_resource(tier):
 
     admin = aws.client("cognito-idp").admin_get_user(UserPoolId=pooled_pool, Username="owner@globex.example")
     attributes = {a["Name"]: a["Value"] for a in admin["UserAttributes"]}
-    assert attributes["custom:tenantId"] == "globex" and attributes["custom:userRole"] == "TenantAdmin"
-    members = aws.client("cognito-idp").list_users_in_group(UserPoolId=pooled_pool, GroupName="globex")["Users"]
+    assert attributes["custom:tenantId"] == tenant.tenant_id and attributes["custom:userRole"] == "TenantAdmin"
+    members = aws.client("cognito-idp").list_users_in_group(UserPoolId=pooled_pool, GroupName=tenant.tenant_id)["Users"]
     assert [m["Username"] for m in members] == [admin["Username"]]
-    record = user_get_by_email(tenant_id="globex", email="owner@globex.example")
+    record = user_get_by_email(tenant_id=tid("globex"), email="owner@globex.example")
     assert record.role.value == "TenantAdmin" and record.user_id == attributes["sub"]
 
-    assert [k["id"] for k in _keys("cloudkida-test-tenant-globex")] == [tenant.api_key_id]
+    assert [k["id"] for k in _keys(f"cloudkida-test-tenant-{tenant.tenant_id}")] == [tenant.api_key_id]
     assert tenant.api_key_id in _plan_key_ids(tier)
     plan = aws.client("apigateway").get_usage_plan(usagePlanId=provisioning.usage_plan_id(tier))
     limits = {"basic": (50, 50, 1000), "standard": (75, 100, 3000), "premium": (100, 200, 5000)}[tier]
@@ -75,16 +76,16 @@ def test_pooled_tier_onboarding_creates_and_links_every_resource(tier):
 
     assert (
         tenant.data_table == ""
-        and "cloudkida-test-tenant-globex" not in aws.client("dynamodb").list_tables()["TableNames"]
+        and f"cloudkida-test-tenant-{tenant.tenant_id}" not in aws.client("dynamodb").list_tables()["TableNames"]
     )
     welcome = [m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]
     assert len(welcome) == 1 and "http://globex.localhost:8000/login/" in welcome[0].raw_data
 
-    steps = {s.name: s.status for s in repository.steps("globex")}
+    steps = {s.name: s.status for s in repository.steps(tid("globex"))}
     assert steps == {
         name: "SUCCEEDED" for name in ["record", "identity", "admin_user", "api_key", "welcome_email", "activate"]
     }
-    assert [e.action for e in repository.events("globex").items] == ["tenant.activated", "tenant.registered"]
+    assert [e.action for e in repository.events(tid("globex")).items] == ["tenant.activated", "tenant.registered"]
 
 
 def test_platinum_onboarding_gets_its_own_pool_client_domain_and_table():
@@ -93,18 +94,18 @@ def test_platinum_onboarding_gets_its_own_pool_client_domain_and_table():
     identity = tenant.identity
     assert identity["pool_kind"] == "silo"
     assert identity["user_pool_id"] != provisioning.platform()["pooled_user_pool_id"]
-    assert "cloudkida-test-tenant-globex" in _pools()
+    assert f"cloudkida-test-tenant-{tenant.tenant_id}" in _pools()
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=identity["user_pool_id"])["UserPool"]
-    assert pool["Domain"] == "cloudkida-test-globex" == identity["hosted_ui_domain"]
-    assert _clients(identity["user_pool_id"]) == ["tenant-globex"]
-    assert "globex" not in _groups(provisioning.platform()["pooled_user_pool_id"])
+    assert pool["Domain"] == provisioning.silo_domain(tenant.tenant_id) == identity["hosted_ui_domain"]
+    assert _clients(identity["user_pool_id"]) == [f"tenant-{tenant.tenant_id}"]
+    assert tenant.tenant_id not in _groups(provisioning.platform()["pooled_user_pool_id"])
     users = aws.client("cognito-idp").list_users(UserPoolId=identity["user_pool_id"])["Users"]
     assert len(users) == 1
-    assert tenant.data_table == tables.silo_table("globex").name
+    assert tenant.data_table == tables.silo_table(tenant.tenant_id).name
     described = aws.client("dynamodb").describe_table(TableName=tenant.data_table)["Table"]
     assert {i["IndexName"] for i in described["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
     # The tenant's users live in its silo table, not the pooled one.
-    assert len(user_list(tenant_id="globex").items) == 1
+    assert len(user_list(tenant_id=tid("globex")).items) == 1
     assert tenant.api_key_id in _plan_key_ids("platinum")
 
 
@@ -126,9 +127,9 @@ def test_a_failing_aws_call_leaves_failed_with_the_step_and_retry_reaches_active
     assert tenant.status is TenantStatus.FAILED
     assert tenant.failed_step == step
     assert "InternalErrorException" in tenant.failure_reason
-    assert {s.name: s.status for s in repository.steps("globex")}[step] == "FAILED"
+    assert {s.name: s.status for s in repository.steps(tid("globex"))}[step] == "FAILED"
 
-    retried = tenant_retry(tenant_id="globex", actor="test")
+    retried = tenant_retry(tenant_id=tid("globex"), actor="test")
     assert retried.status is TenantStatus.ACTIVE and retried.failed_step == ""
     _assert_exactly_one_of_everything(tier)
 
@@ -141,8 +142,8 @@ def test_a_failing_welcome_email_is_retried_without_repeating_earlier_steps():
     tenant = _register()
     assert tenant.status is TenantStatus.FAILED and tenant.failed_step == "welcome_email"
     ses.verify_email_identity(EmailAddress=settings.CLOUDKIDA_SENDER_EMAIL)
-    assert tenant_retry(tenant_id="globex", actor="test").status is TenantStatus.ACTIVE
-    attempts = {s.name: s.attempts for s in repository.steps("globex")}
+    assert tenant_retry(tenant_id=tid("globex"), actor="test").status is TenantStatus.ACTIVE
+    attempts = {s.name: s.attempts for s in repository.steps(tid("globex"))}
     assert attempts == {"record": 1, "identity": 1, "admin_user": 1, "api_key": 1, "welcome_email": 2, "activate": 1}
     assert len([m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]) == 1
     _assert_exactly_one_of_everything("basic")
@@ -167,7 +168,7 @@ def test_a_failure_in_a_dynamodb_only_step_is_retried_to_active(monkeypatch, ste
     tenant = _register()
     assert tenant.status is TenantStatus.FAILED and tenant.failed_step == step
     assert "lost the connection" in tenant.failure_reason
-    assert tenant_retry(tenant_id="globex", actor="test").status is TenantStatus.ACTIVE
+    assert tenant_retry(tenant_id=tid("globex"), actor="test").status is TenantStatus.ACTIVE
     _assert_exactly_one_of_everything("basic")
 
 
@@ -175,9 +176,10 @@ def test_a_crash_after_creating_the_api_key_does_not_create_a_second_key(fail_aw
     # The key is created, then binding it to the plan fails; the retry must find and reuse that key.
     fail_aws("apigateway", "CreateUsagePlanKey", times=1)
     _register()
-    assert len(_keys("cloudkida-test-tenant-globex")) == 1
-    tenant_retry(tenant_id="globex", actor="test")
-    assert len(_keys("cloudkida-test-tenant-globex")) == 1
+    key_name = f"cloudkida-test-tenant-{tid('globex')}"
+    assert len(_keys(key_name)) == 1
+    tenant_retry(tenant_id=tid("globex"), actor="test")
+    assert len(_keys(key_name)) == 1
 
 
 def test_aws_throttling_is_retried_with_backoff_inside_the_step(fail_aws, no_backoff):
@@ -185,7 +187,7 @@ def test_aws_throttling_is_retried_with_backoff_inside_the_step(fail_aws, no_bac
     tenant = _register()
     assert tenant.status is TenantStatus.ACTIVE
     assert no_backoff == [0, 1]
-    assert {s.name: s.attempts for s in repository.steps("globex")}["identity"] == 1
+    assert {s.name: s.attempts for s in repository.steps(tid("globex"))}["identity"] == 1
 
 
 def test_throttling_that_never_ends_fails_the_step(fail_aws, no_backoff):
@@ -200,28 +202,29 @@ def test_retry_is_refused_unless_the_onboarding_failed():
 
     _register()
     with pytest.raises(Conflict) as raised:
-        tenant_retry(tenant_id="globex", actor="test")
+        tenant_retry(tenant_id=tid("globex"), actor="test")
     assert raised.value.code == "invalid_state"
 
 
 def _assert_exactly_one_of_everything(tier: str) -> None:
-    tenant = tenant_get(tenant_id="globex")
+    tenant = tenant_get(tenant_id=tid("globex"))
+    globex = tenant.tenant_id
     assert tenant.status is TenantStatus.ACTIVE
     cognito = aws.client("cognito-idp")
     pooled = provisioning.platform()["pooled_user_pool_id"]
     if tier == "platinum":
-        assert _pools().count("cloudkida-test-tenant-globex") == 1
+        assert _pools().count(f"cloudkida-test-tenant-{globex}") == 1
         pool_id = tenant.identity["user_pool_id"]
         assert len(cognito.list_users(UserPoolId=pool_id)["Users"]) == 1
-        assert aws.client("dynamodb").list_tables()["TableNames"].count(tables.silo_table("globex").name) == 1
+        assert aws.client("dynamodb").list_tables()["TableNames"].count(tables.silo_table(globex).name) == 1
     else:
         pool_id = pooled
-        assert _groups(pooled).count("globex") == 1
-        assert len(cognito.list_users_in_group(UserPoolId=pooled, GroupName="globex")["Users"]) == 1
-    assert _clients(pool_id).count("tenant-globex") == 1
-    assert len(_keys("cloudkida-test-tenant-globex")) == 1
+        assert _groups(pooled).count(globex) == 1
+        assert len(cognito.list_users_in_group(UserPoolId=pooled, GroupName=globex)["Users"]) == 1
+    assert _clients(pool_id).count(f"tenant-{globex}") == 1
+    assert len(_keys(f"cloudkida-test-tenant-{globex}")) == 1
     assert tenant.api_key_id in _plan_key_ids(tier)
-    assert len(user_list(tenant_id="globex").items) == 1
+    assert len(user_list(tenant_id=tid("globex")).items) == 1
     assert len([m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]) == 1
 
 
@@ -234,14 +237,14 @@ def test_state_machine_tasks_run_the_same_steps_through_the_lambda_entry(fail_aw
     from cloudkida.workflows.runner import StepFailed
     from tenants.services.records import tenant_create
 
-    tenant_create(
+    globex = tenant_create(
         slug="globex",
         name="Globex Learning",
         tier="premium",
         admin_email="owner@globex.example",
         admin_name="Olive",
         country="GB",
-    )
+    ).tenant_id
     definition = json.loads(render_all()["onboarding"])
     order = [
         name for name, state in definition["States"].items() if state["Type"] == "Task" and name != "record_failure"
@@ -251,14 +254,14 @@ def test_state_machine_tasks_run_the_same_steps_through_the_lambda_entry(fail_aw
         for name in order:
             payload = {k: v for k, v in definition["States"][name]["Parameters"]["Payload"].items() if "." not in k}
             try:
-                lambda_entry.run_step({**payload, "subject_id": "globex"})
+                lambda_entry.run_step({**payload, "subject_id": globex})
             except StepFailed as failure:
                 cause = json.dumps({"errorMessage": str(failure), "errorType": "StepFailed"})
                 lambda_entry.run_step(
                     {
                         "workflow": "onboarding",
                         "step": "record_failure",
-                        "subject_id": "globex",
+                        "subject_id": globex,
                         "error": {"Error": "StepFailed", "Cause": cause},
                     }
                 )
@@ -267,10 +270,10 @@ def test_state_machine_tasks_run_the_same_steps_through_the_lambda_entry(fail_aw
 
     fail_aws("apigateway", "CreateApiKey")
     assert execute() == "failed"
-    tenant = tenant_get(tenant_id="globex")
+    tenant = tenant_get(tenant_id=tid("globex"))
     assert tenant.status is TenantStatus.FAILED and tenant.failed_step == "api_key"
     assert execute() == "succeeded"  # a new execution skips what already succeeded
-    assert tenant_get(tenant_id="globex").status is TenantStatus.ACTIVE
+    assert tenant_get(tenant_id=tid("globex")).status is TenantStatus.ACTIVE
     _assert_exactly_one_of_everything("premium")
 
 
@@ -279,12 +282,12 @@ def test_retry_marks_the_tenant_provisioning_while_it_runs(fail_aws, settings):
     _register()
     settings.CLOUDKIDA_WORKFLOW_RUNNER = "stepfunctions"  # nothing runs here; only the state change shows
     settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _state_machine()
-    tenant = tenant_retry(tenant_id="globex", actor="test")
+    tenant = tenant_retry(tenant_id=tid("globex"), actor="test")
     assert tenant.status is TenantStatus.PROVISIONING and tenant.failed_step == ""
     executions = aws.client("stepfunctions").list_executions(
         stateMachineArn=settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN
     )
-    assert [e["name"] for e in executions["executions"]] == ["onboard-globex-2"]
+    assert [e["name"] for e in executions["executions"]] == [f"onboard-{tid('globex')}-2"]
 
 
 def _state_machine() -> str:

@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         try:
-            tenant_create(
+            tenant = tenant_create(
                 slug=o["slug"],
                 name=o["name"],
                 tier=o["tier"],
@@ -28,10 +28,10 @@ class Command(BaseCommand):
             )
         except ApplicationError as error:
             raise CommandError(f"{error.code}: {error.message}") from error
-        result = onboarding_run(tenant_id=o["slug"])
+        result = onboarding_run(tenant_id=tenant.tenant_id)
         if not result.ok:
             raise CommandError(
                 f"onboarding failed at {result.failed_step}: {result.error} "
                 "(fix the cause, then retry from the admin site or the API)"
             )
-        self.stdout.write(self.style.SUCCESS(f"{o['slug']} is ACTIVE"))
+        self.stdout.write(self.style.SUCCESS(f"{tenant.slug} is ACTIVE (id {tenant.tenant_id})"))

@@ -12,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--tier", choices=[t.value for t in Tier])
 
     def handle(self, *args, status=None, tier=None, **options):
-        self.stdout.write(f"{'slug':<28} {'tier':<9} {'status':<13} {'created':<20} name")
+        self.stdout.write(f"{'id':<26} {'slug':<28} {'tier':<9} {'status':<13} {'created':<20} name")
         cursor = None
         while True:
             page = tenant_list(
@@ -23,7 +23,9 @@ class Command(BaseCommand):
             )
             for t in page.items:
                 created = t.created_at.strftime("%Y-%m-%d %H:%M")
-                self.stdout.write(f"{t.tenant_id:<28} {t.tier.value:<9} {t.status.value:<13} {created:<20} {t.name}")
+                self.stdout.write(
+                    f"{t.tenant_id:<26} {t.slug:<28} {t.tier.value:<9} {t.status.value:<13} {created:<20} {t.name}"
+                )
             cursor = page.cursor
             if not cursor:
                 return

@@ -16,6 +16,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from cloudkida.identity.principal import Principal
+from tenants.selectors import tenant_get_cached
 
 
 class TokenBuckets:
@@ -62,8 +63,6 @@ class TenantTierThrottle(BaseThrottle):
         self._wait = 0.0
         if principal is None or not principal.tenant_id:
             return True
-        from tenants.selectors import tenant_get_cached
-
         tier = tenant_get_cached(tenant_id=principal.tenant_id).tier.value
         limits = settings.CLOUDKIDA_TIER_LIMITS[tier]
         self._wait = buckets.take(

@@ -4,16 +4,26 @@ Shared by DRF authentication and the API Gateway Lambda authorizer. The token's 
 tenant to check against; the tenant record then fixes the issuer and client id the token must carry.
 Every user pool (and moto's emulated ones) signs with the same key, so the ``iss`` and ``aud`` checks
 are what stop a token of one pool from passing as another's.
+
+A token proves who the caller is, not what they may do now: the role and the status come from the
+user's current record (``user_for_authorization``, at most ``CLOUDKIDA_AUTHZ_CACHE_SECONDS`` old), never
+from the token's claims, and a suspended tenant is refused before anything else.
 """
 
 from __future__ import annotations
 
 import jwt
+from botocore.exceptions import ClientError
 from django.conf import settings
 
-from cloudkida.errors import NotAuthenticated, PermissionDenied
+from accounts.selectors import user_for_authorization
+from cloudkida import aws
+from cloudkida.cache import TTLCache
+from cloudkida.errors import NotAuthenticated, PermissionDenied, ServiceUnavailable
 from cloudkida.identity.jwks import jwks_cache
 from cloudkida.identity.principal import Principal, Role
+from tenants import provisioning
+from tenants.selectors import tenant_for_client, tenant_get_cached
 
 TENANT_CLAIM = "custom:tenantId"
 ROLE_CLAIM = "custom:userRole"
@@ -37,9 +47,6 @@ def _expected(claims: dict) -> tuple[str, str, str]:
     pooled pool or its own); the tenant record then fixes the issuer. A ``custom:tenantId`` claim, when
     present, must name the same tenant.
     """
-    from tenants import provisioning
-    from tenants.selectors import tenant_for_client, tenant_get_cached
-
     platform = provisioning.platform()
     operations_issuer = provisioning.issuer_for(platform["operations_user_pool_id"])
     if claims.get("iss") == operations_issuer:
@@ -54,6 +61,8 @@ def _expected(claims: dict) -> tuple[str, str, str]:
         tenant = tenant_get_cached(tenant_id=tenant_id)
     except Exception as error:  # NotFound: the same answer, no probing
         raise _refuse("The token names no known tenant.") from error
+    if not tenant.is_serving:
+        raise PermissionDenied("Your organisation's access is suspended.", code="tenant_deactivated")
     return tenant.tenant_id, tenant.identity.get("issuer", ""), tenant.identity.get("client_id", "")
 
 
@@ -99,31 +108,59 @@ def verify_token(token: str) -> Principal:
         raise _refuse("The token could not be verified.") from error
     if not is_id_token and claims.get("client_id") != client_id:
         raise _refuse("The token was issued to another application.")
-    try:
-        role = Role(claims.get(ROLE_CLAIM) or _role_from_record(tenant_id, str(claims["sub"])))
-    except ValueError as error:
-        raise PermissionDenied("The token carries an unknown role.", code="unknown_role") from error
+    subject = str(claims["sub"])
+    role = _current_role(tenant_id, subject, claims)
     if role.is_platform != (tenant_id == ""):
         raise PermissionDenied("The token's role does not fit where it was issued.", code="role_mismatch")
     return Principal(
         tenant_id=tenant_id,
         role=role,
-        subject=str(claims["sub"]),
+        subject=subject,
         email=str(claims.get("email", "")),
         method="token",
         claims=claims,
     )
 
 
-def _role_from_record(tenant_id: str, sub: str) -> str:
-    """Access tokens carry no custom attributes: the role comes from the user record (one GetItem)."""
+def _current_role(tenant_id: str, sub: str, claims: dict) -> Role:
+    """The caller's role now, from its record (tenant users) or its operations-pool account (operators)."""
     if not tenant_id:
-        return Role.CUSTOMER_SUPPORT.value
-    from accounts.selectors import user_find
-
-    user = user_find(tenant_id=tenant_id, user_id=sub)
+        return _operator_role(claims)
+    user = user_for_authorization(tenant_id=tenant_id, user_id=sub)
     if user is None:
         raise _refuse("The token's user is not a member of this organisation.")
     if user.status.value != "ACTIVE":
         raise _refuse("The user is disabled.", "user_disabled")
-    return user.role.value
+    return user.role
+
+
+_operators = TTLCache(ttl_seconds=settings.CLOUDKIDA_AUTHZ_CACHE_SECONDS)
+
+
+def operator_cache_clear() -> None:
+    _operators.invalidate()
+
+
+def _operator_role(claims: dict) -> Role:
+    """An operator's role and status from the operations pool (cached like tenant users' records)."""
+    username = str(claims.get("username") or claims.get("cognito:username") or claims.get("email") or claims["sub"])
+    _operators.ttl = settings.CLOUDKIDA_AUTHZ_CACHE_SECONDS
+    account = _operators.get_or_load(username, lambda: _operator_account(username))
+    if account is None or not account["enabled"]:
+        raise _refuse("The operator account is disabled.", "user_disabled")
+    try:
+        return Role(account["role"] or Role.CUSTOMER_SUPPORT.value)
+    except ValueError as error:
+        raise PermissionDenied("The account carries an unknown role.", code="unknown_role") from error
+
+
+def _operator_account(username: str) -> dict | None:
+    pool_id = provisioning.platform()["operations_user_pool_id"]
+    try:
+        found = aws.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "UserNotFoundException":
+            return None
+        raise ServiceUnavailable("The operations directory is unavailable.", code="directory_unavailable") from error
+    attributes = {a["Name"]: a["Value"] for a in found.get("UserAttributes", [])}
+    return {"enabled": bool(found.get("Enabled", True)), "role": attributes.get("custom:userRole", "")}

@@ -18,6 +18,17 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
+
+from accounts.access import allowed_routes
+from accounts.api_keys import api_key_authenticate
+from accounts.tokens import verify_token
+from cloudkida import aws
+from cloudkida.dynamo import tables, tenant_pk
+from cloudkida.errors import ApplicationError, NotAuthenticated
+from tenants.domain import Isolation
+from tenants.selectors import tenant_get_cached
+
 logger = logging.getLogger(__name__)
 
 DATA_ACTIONS = [
@@ -32,19 +43,7 @@ DATA_ACTIONS = [
 ]
 
 
-def _setup() -> None:
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-
-
 def _principal(authorization: str):
-    from accounts.api_keys import api_key_authenticate
-    from cloudkida.errors import NotAuthenticated
-    from cloudkida.identity.tokens import verify_token
-
     scheme, _, credential = (authorization or "").partition(" ")
     if scheme.lower() == "bearer" and credential.strip():
         return verify_token(credential.strip())
@@ -67,13 +66,6 @@ def route_resources(method_arn: str, routes: list[tuple[str, str]]) -> list[str]
 
 def session_policy(tenant_id: str) -> dict[str, Any]:
     """What the tenant-scoped credentials may touch: the tenant's own keys or its own table."""
-    from django.conf import settings
-
-    from cloudkida import aws
-    from cloudkida.dynamo import tables, tenant_pk
-    from tenants.domain import Isolation
-    from tenants.selectors import tenant_get_cached
-
     tenant = tenant_get_cached(tenant_id=tenant_id)
     account = aws.client("sts").get_caller_identity()["Account"]
     prefix = f"arn:aws:dynamodb:{settings.AWS_REGION}:{account}:table/"
@@ -105,10 +97,6 @@ def session_policy(tenant_id: str) -> dict[str, Any]:
 
 
 def scoped_credentials(tenant_id: str) -> dict[str, str]:
-    from django.conf import settings
-
-    from cloudkida import aws
-
     response = aws.client("sts").assume_role(
         RoleArn=settings.CLOUDKIDA_TENANT_DATA_ROLE_ARN,
         RoleSessionName=f"tenant-{tenant_id}"[:64],
@@ -127,31 +115,35 @@ def scoped_credentials(tenant_id: str) -> dict[str, str]:
 
 def usage_key_value(tenant_id: str) -> str:
     """The value of the tenant's API Gateway key (what ``usageIdentifierKey`` must carry)."""
-    from cloudkida import aws
-    from tenants.selectors import tenant_get_cached
-
     key_id = tenant_get_cached(tenant_id=tenant_id).api_key_id
     if not key_id:
         return ""
     return aws.client("apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"]
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    _setup()
-    from cloudkida.access import allowed_routes
-    from cloudkida.errors import ApplicationError
-    from tenants.selectors import tenant_get_cached
+def _deny(method_arn: str, principal_id: str, reason: str) -> dict[str, Any]:
+    return {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": f"{_arn_base(method_arn)}/*"}],
+        },
+        "context": {"reason": reason},
+    }
 
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     method_arn = event.get("methodArn", "")
     authorization = event.get("authorizationToken") or (event.get("headers") or {}).get("Authorization", "")
     try:
         principal = _principal(authorization)
         if principal.tenant_id and not tenant_get_cached(tenant_id=principal.tenant_id).is_serving:
-            routes: list[tuple[str, str]] = []
-        else:
-            routes = allowed_routes(principal)
+            return _deny(method_arn, principal.subject, "tenant_deactivated")
+        routes = allowed_routes(principal)
     except ApplicationError as error:
         logger.info("authorizer refused", extra={"code": error.code})
+        if error.status == 403:  # known caller, refused (a suspended tenant): API Gateway answers 403
+            return _deny(method_arn, "refused", error.code)
         raise Exception("Unauthorized") from error
     statements = [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": route_resources(method_arn, routes)}]
     if not routes:
@@ -163,7 +155,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             "tenantId": principal.tenant_id,
             "role": principal.role.value,
             "email": principal.email,
+            "method": principal.method,
             "scope": principal.scope.value if principal.scope else "",
+            "keyName": principal.key_name,
         },
     }
     if principal.tenant_id and routes:

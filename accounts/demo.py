@@ -1,4 +1,5 @@
-"""The demo data `make run` seeds: the shared tenant for individual learners and one organisation.
+"""The demo data `make run` seeds: a learner in the shared tenant (bootstrap creates the tenant itself,
+as in every environment) and one organisation with its people.
 
 Tenants go through the real onboarding workflow (inline), so the demo has groups, app clients, users,
 API keys and welcome emails exactly as a signed-up tenant does.
@@ -13,7 +14,7 @@ from accounts.selectors import user_get_by_email
 from accounts.services import user_invite
 from cloudkida.errors import NotFound
 from tenants.domain import TenantStatus, Tier
-from tenants.selectors import tenant_get
+from tenants.selectors import tenant_get, tenant_get_by_slug
 from tenants.services.onboarding import onboarding_run
 from tenants.services.records import tenant_create
 
@@ -23,7 +24,7 @@ DEMO_TENANTS = [
         settings.CLOUDKIDA_DEFAULT_TENANT,
         "CloudKida Learners",
         Tier.STANDARD,
-        ("learners-admin@cloudkida.localhost", "Learners Admin"),
+        (settings.CLOUDKIDA_DEFAULT_TENANT_ADMIN_EMAIL, "CloudKida Learners Admin"),
         [("learner@example.com", "Lee Learner", Role.TENANT_USER)],
     ),
     (
@@ -40,10 +41,10 @@ def seed_demo_tenants() -> list[str]:
     lines = []
     for slug, name, tier, (admin_email, admin_name), users in DEMO_TENANTS:
         try:
-            tenant = tenant_get(tenant_id=slug)
+            tenant = tenant_get_by_slug(slug=slug)
             lines.append(f"found   tenant         {slug} ({tenant.tier.value}, {tenant.status.value})")
         except NotFound:
-            tenant_create(
+            tenant = tenant_create(
                 slug=slug,
                 name=name,
                 tier=tier,
@@ -52,16 +53,16 @@ def seed_demo_tenants() -> list[str]:
                 country="US",
                 is_default=slug == settings.CLOUDKIDA_DEFAULT_TENANT,
             )
-            lines.append(f"created tenant         {slug} ({tier.value})")
-        if tenant_get(tenant_id=slug).status is not TenantStatus.ACTIVE:
-            result = onboarding_run(tenant_id=slug)
+            lines.append(f"created tenant         {slug} ({tier.value}, id {tenant.tenant_id})")
+        if tenant_get(tenant_id=tenant.tenant_id).status is not TenantStatus.ACTIVE:
+            result = onboarding_run(tenant_id=tenant.tenant_id)
             lines.append(
                 f"onboard tenant         {slug}: {'ACTIVE' if result.ok else 'FAILED at ' + result.failed_step}"
             )
         for email, user_name, role in users:
-            if user_get_by_email(tenant_id=slug, email=email):
+            if user_get_by_email(tenant_id=tenant.tenant_id, email=email):
                 lines.append(f"found   user           {email} in {slug}")
                 continue
-            user_invite(tenant_id=slug, email=email, name=user_name, role=role)
+            user_invite(tenant_id=tenant.tenant_id, email=email, name=user_name, role=role, actor="seed_demo")
             lines.append(f"created user           {email} in {slug}")
     return lines

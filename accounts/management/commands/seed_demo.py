@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.demo import seed_demo_tenants
+from accounts.demo import seed_demo_tenants
 
 
 class Command(BaseCommand):

@@ -1,14 +1,25 @@
-"""DRF authentication and permission classes built on the shared identity core."""
+"""DRF authentication and permission classes built on the identity core.
+
+Every way of proving who you are ends in a ``Principal`` whose role and status are current (read from
+records through a short cache, never trusted from a token); ``RouteMatrixPermission`` then applies the
+route-role matrix (``accounts.access``) for callers of the right, active tenant.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
-from cloudkida.access import allows, rule_for
-from cloudkida.errors import NotAuthenticated, PermissionDenied
+from accounts.access import BY_NAME, allows, rule_for
+from accounts.api_keys import api_key_authenticate
+from accounts.portal import session_principal
+from accounts.tokens import verify_token
+from cloudkida import aws
+from cloudkida.errors import NotAuthenticated, NotFound, PermissionDenied
 from cloudkida.identity.principal import Principal, Role, Scope
+from tenants.selectors import tenant_get_cached
 
 
 class ApiGatewayAuthorizerAuthentication(BaseAuthentication):
@@ -20,16 +31,14 @@ class ApiGatewayAuthorizerAuthentication(BaseAuthentication):
         context = request._request.META.get("API_GATEWAY_AUTHORIZER") or {}
         if not context.get("role"):
             return None
-        context = {**context, "principalId": context.get("principalId", "")}
-        from cloudkida import aws
-
         principal = Principal(
             tenant_id=context.get("tenantId", ""),
             role=Role(context["role"]),
             subject=context.get("principalId", ""),
             email=context.get("email", ""),
-            method="authorizer",
+            method=context.get("method") or "authorizer",
             scope=Scope(context["scope"]) if context.get("scope") else None,
+            key_name=context.get("keyName", ""),
         )
         if context.get("accessKeyId"):
             aws.use_scoped_credentials(
@@ -53,8 +62,6 @@ class BearerTokenAuthentication(BaseAuthentication):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("Use 'Authorization: Bearer <token>'.", code="invalid_token")
-        from cloudkida.identity.tokens import verify_token
-
         return verify_token(token.strip()), token.strip()
 
     def authenticate_header(self, request):
@@ -71,8 +78,6 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw = value  # behind API Gateway the key travels in the Authorization header
         if not raw:
             return None
-        from accounts.api_keys import api_key_authenticate
-
         return api_key_authenticate(raw.strip()), None
 
 
@@ -80,8 +85,6 @@ class TenantSessionAuthentication(BaseAuthentication):
     """A portal user signed in through the tenant's OIDC login, calling the API from the browser."""
 
     def authenticate(self, request):
-        from accounts.portal import session_principal
-
         principal = session_principal(request._request)
         if principal is None:
             return None
@@ -94,12 +97,17 @@ class TenantSessionAuthentication(BaseAuthentication):
 
 
 class RouteMatrixPermission(BasePermission):
-    """Allow exactly what cloudkida.access says, for callers of the right, active tenant."""
+    """Allow exactly what accounts.access says, for callers of the right, active tenant."""
 
     def has_permission(self, request, view):
         match = request._request.resolver_match
-        rule_ = rule_for(match.url_name if match else "", request.method)
+        name = match.url_name if match else ""
+        method = "GET" if request.method == "HEAD" else request.method
+        rule_ = rule_for(name, method)
         if rule_ is None:
+            route = BY_NAME.get(name)
+            if route is not None:
+                raise MethodNotAllowed(request.method)
             raise PermissionDenied("This route is not open to anyone.", code="route_not_allowed")
         if rule_.public:
             return True
@@ -110,10 +118,33 @@ class RouteMatrixPermission(BasePermission):
         if host_tenant is not None and principal.tenant_id != host_tenant.tenant_id:
             raise PermissionDenied("Your identity belongs to another organisation.", code="wrong_tenant")
         if principal.tenant_id:
-            from tenants.selectors import tenant_get_cached
-
-            if not tenant_get_cached(tenant_id=principal.tenant_id).is_serving:
+            try:
+                tenant = tenant_get_cached(tenant_id=principal.tenant_id)
+            except NotFound as error:  # offboarded since the credential was cached
+                raise NotAuthenticated(
+                    "The credential's organisation no longer exists.", code="invalid_credential"
+                ) from error
+            if not tenant.is_serving:
                 raise PermissionDenied("Your organisation's access is suspended.", code="tenant_deactivated")
-        if not allows(principal, rule_):
-            raise PermissionDenied("Your role may not do this.", code="permission_denied")
-        return True
+        if allows(principal, rule_):
+            return True
+        if principal.method == "api_key" or principal.scope is not None:
+            if rule_.key_scope is None:
+                raise PermissionDenied("API keys may not use this route; sign in as a user.", code="key_not_allowed")
+            raise PermissionDenied(
+                f"This API key's scope ({principal.scope.value if principal.scope else 'none'}) is too narrow: "
+                f"this route needs {rule_.key_scope.value}.",
+                code="scope_too_narrow",
+                details={"scope": principal.scope.value if principal.scope else None, "needs": rule_.key_scope.value},
+            )
+        raise PermissionDenied("Your role may not do this.", code="permission_denied")
+
+
+def require_key_scope(principal: Principal, scope: Scope, what: str) -> None:
+    """For actions finer than a route (granting a role): an API key needs at least ``scope``."""
+    if principal.scope is not None and principal.scope.rank < scope.rank:
+        raise PermissionDenied(
+            f"This API key's scope ({principal.scope.value}) is too narrow: {what} needs {scope.value}.",
+            code="scope_too_narrow",
+            details={"scope": principal.scope.value, "needs": scope.value},
+        )

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+
+from cloudkida.dynamo.registry import CONTROL, TENANT, TENANT_DATA, TENANT_PARTITION, ItemKind, register
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+
+    def ready(self):
+        from accounts import schema  # noqa: F401 - registers the OpenAPI security schemes
+        from accounts.services import TenantMembers
+        from tenants import ports
+
+        for kind in ITEM_KINDS:
+            register(kind)
+        members = TenantMembers()
+        ports.register_members(members)
+        ports.add_listener(members)
+
+
+ITEM_KINDS = (
+    ItemKind("user", TENANT_DATA, TENANT, TENANT_PARTITION, "USER#", "a person of the tenant"),
+    ItemKind(
+        "user-email", TENANT_DATA, TENANT, TENANT_PARTITION, "UNIQ#EMAIL#", "a user's email, unique in the tenant"
+    ),
+    ItemKind("user-counts", TENANT_DATA, TENANT, TENANT_PARTITION, "COUNTER#USERS", "active users and admins"),
+    ItemKind("api-key", CONTROL, TENANT, "APIKEY#", "APIKEY", "an integrator API key (its hash)"),
+)

@@ -1,0 +1,123 @@
+"""The tenant's people in Cognito: sign-ins in the pooled pool (with the tenant's group) or in a Platinum
+tenant's own pool. Usernames are email addresses; the ``sub`` is the user id in our records.
+
+Every call here is idempotent, so services can bring Cognito in line with a record by calling again.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from cloudkida import aws
+
+_GONE = {"UserNotFoundException", "ResourceNotFoundException"}
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+class EmailTaken(Exception):
+    """The address already signs in to another organisation in the same pool."""
+
+
+def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: str, group: str | None) -> str:
+    """The tenant user in Cognito, invited by email; returns its ``sub``.
+
+    Raises EmailTaken for an address that already belongs to another tenant in the same pool.
+    """
+    cognito = aws.client("cognito-idp")
+    try:
+        user = cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": name or email},
+                {"Name": "custom:tenantId", "Value": tenant_id},
+                {"Name": "custom:userRole", "Value": role},
+            ],
+            DesiredDeliveryMediums=["EMAIL"],
+        )["User"]
+        attributes = {a["Name"]: a["Value"] for a in user["Attributes"]}
+    except ClientError as error:
+        if _code(error) != "UsernameExistsException":
+            raise
+        attributes = user_attributes(pool_id, email)
+        if attributes.get("custom:tenantId") != tenant_id:
+            raise EmailTaken(email) from error
+    if group:
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+    return attributes.get("sub", "")
+
+
+def user_attributes(pool_id: str, username: str) -> dict[str, str]:
+    """The user's attributes, or {} if the pool has no such user."""
+    try:
+        found = aws.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
+    except ClientError as error:
+        if _code(error) in _GONE:
+            return {}
+        raise
+    return {a["Name"]: a["Value"] for a in found["UserAttributes"]}
+
+
+def set_role(pool_id: str, username: str, role: str) -> None:
+    """Write the role attribute and end the user's sessions, so no refresh token outlives the change."""
+    cognito = aws.client("cognito-idp")
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id, Username=username, UserAttributes=[{"Name": "custom:userRole", "Value": role}]
+    )
+    cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=username)
+
+
+def set_enabled(pool_id: str, usernames: list[str], *, enabled: bool) -> None:
+    """Enable, or disable and sign out, each user (already gone users are skipped)."""
+    cognito = aws.client("cognito-idp")
+    for username in usernames:
+        try:
+            if enabled:
+                cognito.admin_enable_user(UserPoolId=pool_id, Username=username)
+            else:
+                cognito.admin_disable_user(UserPoolId=pool_id, Username=username)
+                cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=username)
+        except ClientError as error:
+            if _code(error) not in _GONE:
+                raise
+
+
+def remove_users(pool_id: str, usernames: list[str]) -> None:
+    cognito = aws.client("cognito-idp")
+    for username in usernames:
+        try:
+            cognito.admin_delete_user(UserPoolId=pool_id, Username=username)
+        except ClientError as error:
+            if _code(error) not in _GONE:
+                raise
+
+
+def group_usernames(pool_id: str, group: str) -> list[str]:
+    """Usernames in a group (a pooled tenant's people in the pooled pool)."""
+    cognito = aws.client("cognito-idp")
+    names = []
+    try:
+        for page in cognito.get_paginator("list_users_in_group").paginate(UserPoolId=pool_id, GroupName=group):
+            names += [u["Username"] for u in page["Users"]]
+    except ClientError as error:
+        if _code(error) not in _GONE:
+            raise
+    return names
+
+
+def pool_usernames(pool_id: str) -> list[str]:
+    """Every username in a pool (a Platinum tenant's own pool)."""
+    cognito = aws.client("cognito-idp")
+    names = []
+    try:
+        for page in cognito.get_paginator("list_users").paginate(UserPoolId=pool_id):
+            names += [u["Username"] for u in page["Users"]]
+    except ClientError as error:
+        if _code(error) not in _GONE:
+            raise
+    return names

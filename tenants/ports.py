@@ -1,0 +1,61 @@
+"""What the tenants app needs from the apps built on it, as small interfaces those apps register.
+
+Dependencies point one way (accounts, labs and billing import tenants, never the reverse), yet a tenant's
+life touches their data: onboarding creates the first admin (accounts), deactivation disables every user,
+offboarding removes what lives outside DynamoDB (Cognito users, lab accounts). Each app registers its part
+from ``AppConfig.ready``; tenants calls whatever is registered, in registration order.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tenants.domain import Isolation, Tenant
+
+
+class TenantMembers(Protocol):
+    """The tenant's people (registered by accounts)."""
+
+    def check_admin_email(self, *, email: str, isolation: Isolation) -> None:
+        """Refuse (an ApplicationError) an admin email that cannot sign in to a new tenant of this kind
+        (in the pooled user pool one address has one sign-in)."""
+
+    def provision_admin(self, tenant: Tenant) -> dict:
+        """Create the tenant's first admin (idempotent); returns what it made."""
+
+
+class TenantListener(Protocol):
+    """Told about a tenant's life; every method is idempotent and returns a summary for the audit trail."""
+
+    def tenant_suspended(self, tenant: Tenant) -> dict:
+        """The tenant was deactivated: stop serving its people."""
+
+    def tenant_resumed(self, tenant: Tenant) -> dict:
+        """The tenant was activated again."""
+
+    def tenant_removing(self, tenant: Tenant) -> dict:
+        """The tenant is being offboarded: remove what it owns outside DynamoDB (its items are removed
+        by the tenants app from the item-kind registry afterwards)."""
+
+
+_members: list[TenantMembers] = []
+_listeners: list[TenantListener] = []
+
+
+def register_members(members: TenantMembers) -> None:
+    _members[:] = [members]
+
+
+def members() -> TenantMembers:
+    if not _members:
+        raise RuntimeError("No app registered the tenant's members (accounts is not installed?)")
+    return _members[0]
+
+
+def add_listener(listener: TenantListener) -> None:
+    if all(type(existing) is not type(listener) for existing in _listeners):
+        _listeners.append(listener)
+
+
+def listeners() -> list[TenantListener]:
+    return list(_listeners)
