@@ -25,4 +25,9 @@ ITEM_KINDS = (
     ),
     ItemKind("user-counts", TENANT_DATA, TENANT, TENANT_PARTITION, "COUNTER#USERS", "active users and admins"),
     ItemKind("api-key", CONTROL, TENANT, "APIKEY#", "APIKEY", "an integrator API key (its hash)"),
+    ItemKind("group", TENANT_DATA, TENANT, TENANT_PARTITION, "GROUP#", "a cohort or class of users"),
+    ItemKind("group-name", TENANT_DATA, TENANT, TENANT_PARTITION, "UNIQ#GROUPNAME#", "a group's name, unique"),
+    ItemKind("group-member", TENANT_DATA, TENANT, TENANT_PARTITION, "MEMBER#", "a user in a group (by group)"),
+    ItemKind("user-group", TENANT_DATA, TENANT, TENANT_PARTITION, "INGROUP#", "a user in a group (by user)"),
+    ItemKind("policy", TENANT_DATA, TENANT, TENANT_PARTITION, "POLICY#", "what the tenant or a group allows"),
 )

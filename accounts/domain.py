@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -45,4 +45,49 @@ class ApiKey:
         return self.revoked_at is None
 
 
-__all__ = ["ApiKey", "Role", "Scope", "User", "UserStatus"]
+@dataclass
+class Group:
+    """A cohort or class of a tenant's users; a user may be in several."""
+
+    tenant_id: str
+    group_id: str
+    name: str
+    description: str
+    created_at: datetime
+    member_count: int = 0
+    version: int = 0
+
+
+@dataclass
+class Policy:
+    """What a tenant (``group_id`` "") or one of its groups allows. A field left None does not restrict."""
+
+    tenant_id: str
+    group_id: str = ""
+    allowed_lab_ids: list[str] | None = None  # None: any lab the tenant can see
+    max_concurrent_labs: int | None = None  # per user
+    monthly_lab_minutes: int | None = None  # per user per calendar month (UTC)
+    allowed_regions: list[str] | None = None  # None: any region a lab allows
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """What applies to one user: the tenant's policy is the ceiling; among the user's groups the most
+    generous value wins (labs and regions: the union; numbers: the largest), then capped by the tenant's
+    (labs and regions: the intersection; numbers: the smaller). None means unrestricted."""
+
+    allowed_lab_ids: frozenset[str] | None = None
+    max_concurrent_labs: int | None = None
+    monthly_lab_minutes: int | None = None
+    allowed_regions: frozenset[str] | None = None
+    sources: tuple[str, ...] = field(default=(), compare=False)  # "tenant", "group:<id>" that applied
+
+    def allows_lab(self, lab_id: str) -> bool:
+        return self.allowed_lab_ids is None or lab_id in self.allowed_lab_ids
+
+    def allows_region(self, region: str) -> bool:
+        return self.allowed_regions is None or region in self.allowed_regions
+
+
+__all__ = ["ApiKey", "EffectivePolicy", "Group", "Policy", "Role", "Scope", "User", "UserStatus"]

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.domain import Role, User, UserStatus
+from accounts.domain import Group, Policy, Role, User, UserStatus
 from cloudkida import aws
 from cloudkida.clock import from_iso, to_iso
 from cloudkida.dynamo import Also, Page, Prefix, QueryScope, Table, Unique, tenant_pk
 from cloudkida.dynamo.keys import entity_sk, join
 from cloudkida.dynamo.store import serialize
+from cloudkida.errors import Conflict
 from tenants.selectors import tenant_data_table_name
 
 COUNTS_SK = join(Prefix.COUNTER, "USERS")
@@ -169,3 +170,244 @@ def list_page(tenant_id: str, *, limit: int, cursor: str | None) -> Page:
     page = table.query(scope=scope, limit=limit, cursor=cursor)
     page.items = [_from_item(i) for i in page.items]
     return page
+
+
+# --- groups, memberships, policies -------------------------------------------------------------------
+# Items (all in the tenant's partition):
+# - group:        SK ``GROUP#<group id>`` (``member_count`` moves with every membership write)
+# - group name:   SK ``UNIQ#GROUPNAME#<lower name>`` (same transaction as the group)
+# - membership:   SK ``MEMBER#<group id>#<user id>`` and ``INGROUP#<user id>#<group id>``, written and deleted
+#                 together, so "members of a group" and "groups of a user" are each one Query
+# - policy:       SK ``POLICY#TENANT`` or ``POLICY#GROUP#<group id>``
+
+GROUP, MEMBER, IN_GROUP, POLICY = "GROUP", "MEMBER", "INGROUP", "POLICY"
+
+
+def _group_name_unique(tenant_id: str, name: str) -> Unique:
+    return Unique("groupname", " ".join(name.split()), tenant_id=tenant_id)
+
+
+def _group_from(item: dict[str, Any]) -> Group:
+    return Group(
+        tenant_id=item["tenant_id"],
+        group_id=item["group_id"],
+        name=item["name"],
+        description=item.get("description", ""),
+        created_at=from_iso(item["created_at"]),
+        member_count=int(item.get("member_count", 0)),
+        version=int(item["version"]),
+    )
+
+
+def group_create(tenant_id: str, group: Group) -> Group:
+    """Write a new group; Conflict (``groupname``) if the tenant has a group of that name."""
+    item = {
+        "PK": tenant_pk(tenant_id),
+        "SK": join(GROUP, group.group_id),
+        "entity": "group",
+        "tenant_id": tenant_id,
+        "group_id": group.group_id,
+        "name": group.name,
+        "description": group.description,
+        "created_at": to_iso(group.created_at),
+        "member_count": 0,
+    }
+    return _group_from(_table(tenant_id).create(item, unique=[_group_name_unique(tenant_id, group.name)]))
+
+
+def group_get(tenant_id: str, group_id: str) -> Group | None:
+    item = _table(tenant_id).get(tenant_pk(tenant_id), join(GROUP, group_id))
+    return _group_from(item) if item else None
+
+
+def group_update(tenant_id: str, group: Group, **changes: Any) -> Group:
+    """Rename or re-describe a group at its version; a new name moves its marker in the same transaction."""
+    swap = []
+    if "name" in changes and changes["name"] != group.name:
+        swap.append((_group_name_unique(tenant_id, group.name), _group_name_unique(tenant_id, changes["name"])))
+    item = _table(tenant_id).update(
+        tenant_pk(tenant_id),
+        join(GROUP, group.group_id),
+        expected_version=group.version,
+        changes=changes,
+        swap_unique=swap,
+    )
+    return _group_from(item)
+
+
+def group_delete(tenant_id: str, group: Group) -> None:
+    """Delete an empty group (at its version), its name marker and its policy, in one transaction; a group
+    that has members (or changed) is a Conflict."""
+    table = _table(tenant_id)
+    policy = {
+        "Delete": {
+            "TableName": table.name,
+            "Key": serialize({"PK": tenant_pk(tenant_id), "SK": _policy_sk(group.group_id)}),
+        }
+    }
+    table.delete(
+        tenant_pk(tenant_id),
+        join(GROUP, group.group_id),
+        expected_version=group.version,
+        unique=[_group_name_unique(tenant_id, group.name)],
+        also=[Also(policy, "policy")],
+        condition="member_count = :czero",
+        condition_values={":czero": 0},
+    )
+
+
+def group_page(tenant_id: str, *, limit: int, cursor: str | None) -> Page:
+    table = _table(tenant_id)
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(GROUP, ""))
+    page = table.query(scope=scope, limit=limit, cursor=cursor)
+    page.items = [_group_from(i) for i in page.items]
+    return page
+
+
+def _member_keys(tenant_id: str, group_id: str, user_id: str) -> tuple[dict, dict]:
+    pk = tenant_pk(tenant_id)
+    return {"PK": pk, "SK": join(MEMBER, group_id, user_id)}, {"PK": pk, "SK": join(IN_GROUP, user_id, group_id)}
+
+
+def _member_count(table: Table, tenant_id: str, group_id: str, delta: int) -> Also:
+    return Also(
+        {
+            "Update": {
+                "TableName": table.name,
+                "Key": serialize({"PK": tenant_pk(tenant_id), "SK": join(GROUP, group_id)}),
+                "UpdateExpression": "ADD member_count :d",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": serialize({":d": delta}),
+            }
+        },
+        "group",
+        "No such group.",
+        "group_not_found",
+    )
+
+
+def member_add(tenant_id: str, group_id: str, user_id: str, *, added_at: str) -> bool:
+    """Put a user in a group (both membership items and the count, one transaction). False if already in."""
+    table = _table(tenant_id)
+    forward, reverse = _member_keys(tenant_id, group_id, user_id)
+    base = {
+        "entity": "membership",
+        "tenant_id": tenant_id,
+        "group_id": group_id,
+        "user_id": user_id,
+        "added_at": added_at,
+    }
+    try:
+        table.create(
+            {**forward, **base},
+            also=[
+                Also(
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "Item": serialize({**reverse, **base, "version": 1}),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    "membership",
+                ),
+                _member_count(table, tenant_id, group_id, 1),
+            ],
+        )
+    except Conflict as conflict:
+        if getattr(conflict, "failed", [""])[0] in {"item", "membership"}:
+            return False
+        raise
+    return True
+
+
+def member_remove(tenant_id: str, group_id: str, user_id: str) -> bool:
+    """Take a user out of a group. False if not in it."""
+    table = _table(tenant_id)
+    forward, reverse = _member_keys(tenant_id, group_id, user_id)
+    exists = {"ConditionExpression": "attribute_exists(PK)"}
+    try:
+        table.transact(
+            [
+                {"Delete": {"TableName": table.name, "Key": serialize(forward), **exists}},
+                {"Delete": {"TableName": table.name, "Key": serialize(reverse)}},
+                _member_count(table, tenant_id, group_id, -1).operation,
+            ],
+            labels=["item", "membership", "group"],
+            values={},
+        )
+    except Conflict as conflict:
+        if getattr(conflict, "failed", [""])[0] == "item":
+            return False
+        raise
+    return True
+
+
+def member_page(tenant_id: str, group_id: str, *, limit: int, cursor: str | None) -> Page:
+    """A page of a group's member user ids."""
+    table = _table(tenant_id)
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(MEMBER, group_id, ""))
+    page = table.query(scope=scope, limit=limit, cursor=cursor)
+    page.items = [i["user_id"] for i in page.items]
+    return page
+
+
+def groups_of(tenant_id: str, user_id: str) -> list[str]:
+    """The ids of the groups a user is in (one Query; a user is in few groups)."""
+    table = _table(tenant_id)
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(IN_GROUP, user_id, ""))
+    return [i["group_id"] for i in table.query_all(scope)]
+
+
+def _policy_sk(group_id: str) -> str:
+    return join(POLICY, "GROUP", group_id) if group_id else join(POLICY, "TENANT")
+
+
+_POLICY_FIELDS = ("allowed_lab_ids", "max_concurrent_labs", "monthly_lab_minutes", "allowed_regions")
+
+
+def _policy_from(tenant_id: str, group_id: str, item: dict[str, Any] | None) -> Policy:
+    if not item:
+        return Policy(tenant_id=tenant_id, group_id=group_id)
+    return Policy(
+        tenant_id=tenant_id,
+        group_id=group_id,
+        allowed_lab_ids=item.get("allowed_lab_ids"),
+        max_concurrent_labs=item.get("max_concurrent_labs"),
+        monthly_lab_minutes=item.get("monthly_lab_minutes"),
+        allowed_regions=item.get("allowed_regions"),
+        version=int(item.get("version", 0)),
+    )
+
+
+def policy_get(tenant_id: str, group_id: str = "") -> Policy:
+    """The tenant's (or a group's) policy; an unset one is an unrestricted Policy at version 0."""
+    return _policy_from(tenant_id, group_id, _table(tenant_id).get(tenant_pk(tenant_id), _policy_sk(group_id)))
+
+
+def policies_of_groups(tenant_id: str, group_ids: list[str]) -> list[Policy]:
+    """The policies of several groups: one BatchGetItem per 100 groups (unset ones are left out)."""
+    table = _table(tenant_id)
+    keys = [{"PK": tenant_pk(tenant_id), "SK": _policy_sk(g)} for g in group_ids]
+    found = table.batch_get(keys)
+    return [_policy_from(tenant_id, i["SK"].rsplit("#", 1)[-1], i) for i in found]
+
+
+def policy_put(tenant_id: str, policy: Policy) -> Policy:
+    """Write the policy at its version (0: not yet written); None fields are removed."""
+    table = _table(tenant_id)
+    values = {f: getattr(policy, f) for f in _POLICY_FIELDS}
+    pk, sk = tenant_pk(tenant_id), _policy_sk(policy.group_id)
+    if policy.version == 0:
+        item = table.create(
+            {"PK": pk, "SK": sk, "entity": "policy", "tenant_id": tenant_id, "group_id": policy.group_id, **values}
+        )
+    else:
+        item = table.update(
+            pk,
+            sk,
+            expected_version=policy.version,
+            changes={k: v for k, v in values.items() if v is not None},
+            remove=[k for k, v in values.items() if v is None],
+        )
+    return _policy_from(tenant_id, policy.group_id, item)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from accounts import repository
-from accounts.domain import User
+from accounts.domain import EffectivePolicy, Group, Policy, User
 from cloudkida.cache import TTLCache
 from cloudkida.dynamo import Page
 from cloudkida.errors import NotFound
@@ -52,3 +52,75 @@ def authorization_cache_forget(*, tenant_id: str, user_id: str | None = None) ->
 def user_counts(*, tenant_id: str) -> tuple[int, int]:
     """(active users, active admins) of the tenant."""
     return repository.counts(tenant_id)
+
+
+def group_get(*, tenant_id: str, group_id: str) -> Group:
+    group = repository.group_get(tenant_id, group_id) if group_id and len(group_id) <= 64 else None
+    if group is None:
+        raise NotFound("No such group.", code="group_not_found")
+    return group
+
+
+def group_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) -> Page:
+    return repository.group_page(tenant_id, limit=limit, cursor=cursor)
+
+
+def group_member_ids(*, tenant_id: str, group_id: str, limit: int = 50, cursor: str | None = None) -> Page:
+    """A page of the user ids in a group."""
+    group_get(tenant_id=tenant_id, group_id=group_id)
+    return repository.member_page(tenant_id, group_id, limit=limit, cursor=cursor)
+
+
+def user_group_ids(*, tenant_id: str, user_id: str) -> list[str]:
+    return repository.groups_of(tenant_id, user_id)
+
+
+def policy_get(*, tenant_id: str, group_id: str = "") -> Policy:
+    if group_id:
+        group_get(tenant_id=tenant_id, group_id=group_id)
+    return repository.policy_get(tenant_id, group_id)
+
+
+def policy_for_user(*, tenant_id: str, user_id: str) -> EffectivePolicy:
+    """The policy that applies to one user (see ``EffectivePolicy`` for how the tenant's and the groups'
+    combine). Three requests: the tenant's policy, the user's groups, their policies (one BatchGetItem)."""
+    tenant = repository.policy_get(tenant_id)
+    group_ids = repository.groups_of(tenant_id, user_id)
+    groups = repository.policies_of_groups(tenant_id, group_ids) if group_ids else []
+    return combine_policies(tenant, groups, member_of=len(group_ids))
+
+
+def combine_policies(tenant: Policy, groups: list[Policy], *, member_of: int) -> EffectivePolicy:
+    """Pure: the tenant's policy capping the most generous of the groups'. A user in a group with no
+    policy (or groups whose policies leave a field empty) is not restricted by groups on that field."""
+
+    def most_generous_set(field: str) -> frozenset[str] | None:
+        values = [getattr(g, field) for g in groups]
+        if not groups or len(groups) < member_of or any(v is None for v in values):
+            return None
+        return frozenset().union(*values)
+
+    def most_generous_number(field: str) -> int | None:
+        values = [getattr(g, field) for g in groups]
+        if not groups or len(groups) < member_of or any(v is None for v in values):
+            return None
+        return max(values)
+
+    def cap_set(group_value, tenant_value):
+        if tenant_value is None:
+            return group_value
+        tenant_set = frozenset(tenant_value)
+        return tenant_set if group_value is None else group_value & tenant_set
+
+    def cap_number(group_value, tenant_value):
+        if tenant_value is None:
+            return group_value
+        return tenant_value if group_value is None else min(group_value, tenant_value)
+
+    return EffectivePolicy(
+        allowed_lab_ids=cap_set(most_generous_set("allowed_lab_ids"), tenant.allowed_lab_ids),
+        max_concurrent_labs=cap_number(most_generous_number("max_concurrent_labs"), tenant.max_concurrent_labs),
+        monthly_lab_minutes=cap_number(most_generous_number("monthly_lab_minutes"), tenant.monthly_lab_minutes),
+        allowed_regions=cap_set(most_generous_set("allowed_regions"), tenant.allowed_regions),
+        sources=("tenant", *(f"group:{g.group_id}" for g in groups)),
+    )

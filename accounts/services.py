@@ -13,12 +13,13 @@ from django.conf import settings
 
 from accounts import cognito, repository
 from accounts.api_keys import api_key_cache_clear
-from accounts.domain import Role, User, UserStatus
+from accounts.domain import Group, Policy, Role, User, UserStatus
 from accounts.selectors import authorization_cache_forget, user_get_by_email
 from cloudkida import clock
 from cloudkida.dynamo import check_tenant_id
 from cloudkida.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from cloudkida.validation import validate_email
+from cloudkida.ids import new_ulid
+from cloudkida.validation import validate_email, validate_regions
 from tenants import provisioning
 from tenants.domain import Isolation, Tenant, TenantStatus
 from tenants.selectors import tenant_get, tenant_get_by_slug, tenant_get_cached
@@ -26,7 +27,13 @@ from tenants.services import audit
 from tenants.services.registration import check_signup_rate, count_signup
 
 __all__ = [
+    "group_add_member",
+    "group_create",
+    "group_delete",
+    "group_remove_member",
+    "group_update",
     "learner_register",
+    "policy_set",
     "user_create",
     "user_invite",
     "user_update",
@@ -242,3 +249,155 @@ class TenantMembers:
         usernames = _usernames(tenant)
         cognito.remove_users(pool_id, usernames)
         return {"sign_ins": len(usernames)}
+
+
+# --- groups and policies ------------------------------------------------------------------------------
+
+MAX_CONCURRENT_LABS = 50
+MAX_MONTHLY_LAB_MINUTES = 1_000_000
+MAX_GROUPS_PER_USER = 50
+
+
+def _group_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not 1 <= len(name) <= 80:
+        raise ValidationFailed(
+            "Name the group (1 to 80 characters).", code="invalid_group_name", details={"field": "name"}
+        )
+    return name
+
+
+def _group(tenant_id: str, group_id: str) -> Group:
+    group = repository.group_get(tenant_id, group_id) if group_id and len(group_id) <= 64 else None
+    if group is None:
+        raise NotFound("No such group.", code="group_not_found")
+    return group
+
+
+def group_create(*, tenant_id: str, name: str, description: str = "", actor: str = "system") -> Group:
+    """A new group of the tenant; Conflict if it has a group of that name (case-insensitive)."""
+    group = Group(
+        tenant_id=check_tenant_id(tenant_id),
+        group_id=new_ulid(),
+        name=_group_name(name),
+        description=" ".join((description or "").split())[:300],
+        created_at=clock.now(),
+    )
+    try:
+        group = repository.group_create(tenant_id, group)
+    except Conflict as conflict:
+        raise Conflict(
+            f"There is already a group called {group.name!r}.", code="already_exists", details={"field": "name"}
+        ) from conflict
+    audit(tenant_id, "group.created", actor, group_id=group.group_id, name=group.name)
+    return group
+
+
+def group_update(*, tenant_id: str, group_id: str, expected_version: int, actor: str = "system", **changes) -> Group:
+    """Rename or re-describe a group (optimistic locking)."""
+    group = _group(tenant_id, group_id)
+    group.version = expected_version
+    if "name" in changes:
+        changes["name"] = _group_name(changes["name"])
+    if "description" in changes:
+        changes["description"] = " ".join((changes["description"] or "").split())[:300]
+    try:
+        updated = repository.group_update(tenant_id, group, **changes)
+    except Conflict as conflict:
+        if getattr(conflict, "failed", [""])[0] == "groupname":
+            raise Conflict(
+                f"There is already a group called {changes['name']!r}.",
+                code="already_exists",
+                details={"field": "name"},
+            ) from conflict
+        raise
+    audit(tenant_id, "group.updated", actor, group_id=group_id, fields=sorted(changes))
+    return updated
+
+
+def group_delete(*, tenant_id: str, group_id: str, expected_version: int, actor: str = "system") -> None:
+    """Delete an empty group and its policy (409 ``group_not_empty`` while it has members)."""
+    group = _group(tenant_id, group_id)
+    if group.member_count:
+        raise Conflict(
+            "Remove the group's members first.", code="group_not_empty", details={"members": group.member_count}
+        )
+    group.version = expected_version
+    try:
+        repository.group_delete(tenant_id, group)
+    except Conflict as conflict:  # changed since it was read: a member was added, or it was edited
+        current = repository.group_get(tenant_id, group_id)
+        if current is not None and current.member_count and current.version == expected_version:
+            raise Conflict("Remove the group's members first.", code="group_not_empty") from conflict
+        raise
+    audit(tenant_id, "group.deleted", actor, group_id=group_id, name=group.name)
+
+
+def group_add_member(*, tenant_id: str, group_id: str, user_id: str, actor: str = "system") -> bool:
+    """Put a user of the tenant in one of its groups; False if already there (idempotent)."""
+    _group(tenant_id, group_id)
+    if repository.get(tenant_id, user_id) is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if len(repository.groups_of(tenant_id, user_id)) >= MAX_GROUPS_PER_USER:
+        raise ValidationFailed(f"A user can be in at most {MAX_GROUPS_PER_USER} groups.", code="too_many_groups")
+    added = repository.member_add(tenant_id, group_id, user_id, added_at=clock.to_iso(clock.now()))
+    if added:
+        audit(tenant_id, "group.member_added", actor, group_id=group_id, user_id=user_id)
+    return added
+
+
+def group_remove_member(*, tenant_id: str, group_id: str, user_id: str, actor: str = "system") -> bool:
+    """Take a user out of a group; False if not in it (idempotent)."""
+    _group(tenant_id, group_id)
+    removed = repository.member_remove(tenant_id, group_id, user_id)
+    if removed:
+        audit(tenant_id, "group.member_removed", actor, group_id=group_id, user_id=user_id)
+    return removed
+
+
+def _limit(value, *, field: str, maximum: int, minimum: int = 0) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ValidationFailed(
+            f"{field} must be a whole number from {minimum} to {maximum}, or empty for no limit.",
+            code="invalid_policy",
+            details={"field": field},
+        )
+    return value
+
+
+def _lab_ids(values) -> list[str] | None:
+    if values is None:
+        return None
+    cleaned = sorted({str(v).strip() for v in values if str(v).strip()})
+    if len(cleaned) > 500 or any(len(v) > 64 for v in cleaned):
+        raise ValidationFailed(
+            "A policy lists at most 500 lab ids.", code="invalid_policy", details={"field": "allowed_lab_ids"}
+        )
+    return cleaned
+
+
+def policy_set(*, tenant_id: str, group_id: str = "", expected_version: int, actor: str = "system", **fields) -> Policy:
+    """Set the tenant's policy (``group_id`` "") or a group's. Fields left out or None do not restrict:
+    ``allowed_lab_ids`` (labs the members may start), ``max_concurrent_labs`` per user,
+    ``monthly_lab_minutes`` per user per month, ``allowed_regions``. ``expected_version`` is 0 for a policy
+    never set."""
+    if group_id:
+        _group(tenant_id, group_id)
+    policy = Policy(
+        tenant_id=tenant_id,
+        group_id=group_id,
+        allowed_lab_ids=_lab_ids(fields.get("allowed_lab_ids")),
+        max_concurrent_labs=_limit(
+            fields.get("max_concurrent_labs"), field="max_concurrent_labs", minimum=1, maximum=MAX_CONCURRENT_LABS
+        ),
+        monthly_lab_minutes=_limit(
+            fields.get("monthly_lab_minutes"), field="monthly_lab_minutes", maximum=MAX_MONTHLY_LAB_MINUTES
+        ),
+        allowed_regions=validate_regions(fields.get("allowed_regions")),
+        version=expected_version,
+    )
+    saved = repository.policy_put(tenant_id, policy)
+    audit(tenant_id, "policy.set", actor, group_id=group_id or None, policy={f: fields.get(f) for f in sorted(fields)})
+    return saved

@@ -36,3 +36,54 @@ def validate_country(country: str) -> str:
             details={"country": code[:8]},
         )
     return code
+
+
+# AWS commercial regions a lab may run in (policies and labs name them; anything else is a typo).
+AWS_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1",
+        "me-central-1",
+        "sa-east-1",
+    }
+)
+
+
+def validate_regions(regions: list[str] | None, *, field: str = "allowed_regions") -> list[str] | None:
+    """Sorted, de-duplicated AWS region names, or None; ValidationFailed naming any unknown one."""
+    if regions is None:
+        return None
+    cleaned = sorted({str(r).strip().lower() for r in regions})
+    unknown = [r for r in cleaned if r not in AWS_REGIONS]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown AWS region: {', '.join(unknown[:5])}.",
+            code="invalid_region",
+            details={"field": field, "unknown": unknown},
+        )
+    return cleaned

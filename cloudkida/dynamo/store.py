@@ -132,6 +132,24 @@ class Table:
         item = response.get("Item")
         return deserialize(item) if item else None
 
+    def batch_get(self, keys: Sequence[dict[str, str]], *, consistent: bool = False) -> list[dict[str, Any]]:
+        """The items with these keys that exist, 100 keys per BatchGetItem, retrying unprocessed keys."""
+        keys = list({(k["PK"], k["SK"]): k for k in keys}.values())
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            pending = {
+                self.name: {"Keys": [serialize(k) for k in keys[start : start + 100]], "ConsistentRead": consistent}
+            }
+            for _ in range(8):
+                response = self._call("batch_get_item", RequestItems=pending)
+                found += [deserialize(i) for i in response.get("Responses", {}).get(self.name, [])]
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            if pending:
+                raise ServiceUnavailable("Some items could not be read; try again.")
+        return found
+
     def query(
         self,
         *,
@@ -309,13 +327,18 @@ class Table:
         expected_version: int | None = None,
         unique: Sequence[Unique] = (),
         also: Sequence[Also] = (),
+        condition: str = "",
+        condition_values: dict[str, Any] | None = None,
     ) -> None:
-        """Delete the item (and its uniqueness markers); with ``expected_version``, only at that version."""
+        """Delete the item (and its uniqueness markers); with ``expected_version``, only at that version;
+        with ``condition`` (over ``:c*`` values), only while it holds too (a failure reads as a conflict)."""
         delete: dict[str, Any] = {"TableName": self.name, "Key": serialize({"PK": pk, "SK": sk})}
         if expected_version is not None:
-            delete["ConditionExpression"] = "attribute_exists(PK) AND #version = :expected"
+            delete["ConditionExpression"] = "attribute_exists(PK) AND #version = :expected" + (
+                f" AND ({condition})" if condition else ""
+            )
             delete["ExpressionAttributeNames"] = {"#version": "version"}
-            delete["ExpressionAttributeValues"] = serialize({":expected": expected_version})
+            delete["ExpressionAttributeValues"] = serialize({":expected": expected_version, **(condition_values or {})})
         if unique or also:
             operations = [{"Delete": delete}] + [
                 {"Delete": {"TableName": self.name, "Key": serialize(u.key())}} for u in unique

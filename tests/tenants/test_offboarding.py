@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create
-from accounts.services import user_create
+from accounts.services import group_add_member, group_create, policy_set, user_create
 from cloudkida import assets, aws
 from cloudkida.dynamo import Table, maintenance, registry, tables
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
@@ -84,7 +84,11 @@ def _kinds_of(tenant_id: str) -> set[str]:
 def _one_of_every_kind(slug: str = "globex") -> str:
     """A tenant holding at least one item of every registered tenant-owned kind; returns its id."""
     tenant_id = tid(slug)
-    user_create(tenant_id=tenant_id, email="learner@globex.example", name="A Learner")
+    learner = user_create(tenant_id=tenant_id, email="learner@globex.example", name="A Learner")
+    group = group_create(tenant_id=tenant_id, name="Cohort")
+    group_add_member(tenant_id=tenant_id, group_id=group.group_id, user_id=learner.user_id)
+    policy_set(tenant_id=tenant_id, expected_version=0, max_concurrent_labs=2)
+    policy_set(tenant_id=tenant_id, group_id=group.group_id, expected_version=0, max_concurrent_labs=1)
     _key, raw = api_key_create(tenant_id=tenant_id, name="ci", scope="read", created_by="test")
     repository.host_put(tenant_id, "learn.globex.example", verified=True)
     client = APIClient(HTTP_HOST="api.localhost", HTTP_X_API_KEY=raw)
