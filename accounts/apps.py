@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import schema  # noqa: F401 - registers the OpenAPI security schemes
+        from accounts.admin import api_keys_panel, people_panel
         from accounts.services import TenantMembers
         from tenants import ports
 
@@ -16,6 +17,8 @@ class AccountsConfig(AppConfig):
         members = TenantMembers()
         ports.register_members(members)
         ports.add_listener(members)
+        ports.add_admin_panel(people_panel)
+        ports.add_admin_panel(api_keys_panel)
 
 
 ITEM_KINDS = (

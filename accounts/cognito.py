@@ -21,9 +21,14 @@ class EmailTaken(Exception):
     """The address already signs in to another organisation in the same pool."""
 
 
-def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: str, group: str | None) -> str:
-    """The tenant user in Cognito, invited by email; returns its ``sub``.
+def ensure_user(
+    pool_id: str, *, tenant_id: str, email: str, name: str, role: str, group: str | None, temporary_password: str
+) -> tuple[str, bool]:
+    """The tenant user in Cognito with ``temporary_password`` (Cognito sends nothing: CloudKida emails the
+    invitation); returns its ``sub`` and whether that password is now the one to send.
 
+    A retry that finds the user still waiting for its first sign-in gives it the new temporary password
+    (so a lost invitation can be sent again); a user who already chose a password is left alone.
     Raises EmailTaken for an address that already belongs to another tenant in the same pool.
     """
     cognito = aws.client("cognito-idp")
@@ -31,6 +36,8 @@ def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: st
         user = cognito.admin_create_user(
             UserPoolId=pool_id,
             Username=email,
+            TemporaryPassword=temporary_password,
+            MessageAction="SUPPRESS",
             UserAttributes=[
                 {"Name": "email", "Value": email},
                 {"Name": "email_verified", "Value": "true"},
@@ -38,18 +45,30 @@ def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: st
                 {"Name": "custom:tenantId", "Value": tenant_id},
                 {"Name": "custom:userRole", "Value": role},
             ],
-            DesiredDeliveryMediums=["EMAIL"],
         )["User"]
         attributes = {a["Name"]: a["Value"] for a in user["Attributes"]}
+        fresh = True
     except ClientError as error:
         if _code(error) != "UsernameExistsException":
             raise
         attributes = user_attributes(pool_id, email)
         if attributes.get("custom:tenantId") != tenant_id:
             raise EmailTaken(email) from error
+        fresh = reset_temporary_password(pool_id, email, temporary_password)
     if group:
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
-    return attributes.get("sub", "")
+    return attributes.get("sub", ""), fresh
+
+
+def reset_temporary_password(pool_id: str, username: str, temporary_password: str) -> bool:
+    """Give a user who has not signed in yet a new temporary password; False (nothing changed) for a user
+    who already chose a password."""
+    cognito = aws.client("cognito-idp")
+    status = cognito.admin_get_user(UserPoolId=pool_id, Username=username).get("UserStatus")
+    if status != "FORCE_CHANGE_PASSWORD":
+        return False
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=temporary_password, Permanent=False)
+    return True
 
 
 def user_attributes(pool_id: str, username: str) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Browser login per tenant: mozilla-django-oidc, with every setting taken from the request's tenant.
 
 Authorization code flow with PKCE (S256), state and nonce, against the tenant's Cognito hosted UI
-(pooled pool for pooled tiers, its own pool for Platinum) — or, in development and tests only, a real
-OIDC provider on loopback (``CLOUDKIDA_DEV_OIDC_ISSUER``). The library does not check ``iss`` or
+(pooled pool for pooled tiers, its own pool for Platinum) — in development and tests its emulation over
+the local emulator's Cognito (``accounts.cognito_emulator``), with the same pool, client and tokens. The
+library does not check ``iss`` or
 ``aud``; we do, and refuse a token whose ``custom:tenantId`` is not this host's tenant. Tenant users
 are not Django users: the verified claims go into the session (``accounts.portal.SESSION_KEY``).
 Every identity-provider failure ends on a friendly page, never a 500.
@@ -28,12 +29,10 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from accounts.portal import SESSION_KEY
 from accounts.selectors import user_get_by_email
 from accounts.tokens import TENANT_CLAIM
-from cloudkida.cache import TTLCache
 from cloudkida.identity.jwks import jwks_url
 from tenants.domain import Tenant
 
 logger = logging.getLogger(__name__)
-_discovery = TTLCache(ttl_seconds=300)
 
 
 class LoginRefused(Exception):
@@ -44,41 +43,28 @@ class InactiveUser(LoginRefused):
     """The token is genuine and for this tenant, but names no active user of it."""
 
 
-def _dev_provider() -> dict | None:
-    issuer = settings.CLOUDKIDA_DEV_OIDC_ISSUER
-    if not issuer:
-        return None
-
-    def load():
-        response = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    return _discovery.get_or_load(issuer, load)
-
-
 def tenant_oidc(tenant: Tenant) -> dict:
-    """The OIDC endpoints and client of a tenant (the dev provider's endpoints when one is configured)."""
+    """The OIDC endpoints and client of a tenant: its Cognito hosted UI (pooled pool or its own), or the
+    hosted-UI emulation of the same pool and domain in development and tests."""
     identity = tenant.identity
-    dev = _dev_provider()
-    if dev:
-        return {
-            "issuer": dev["issuer"],
-            "authorization_endpoint": dev["authorization_endpoint"],
-            "token_endpoint": dev["token_endpoint"],
-            "jwks_uri": dev["jwks_uri"],
-            "end_session_endpoint": dev.get("end_session_endpoint", ""),
-            "client_id": identity.get("client_id", ""),
-            "client_secret": settings.CLOUDKIDA_DEV_OIDC_CLIENT_SECRET,
+    endpoints = {
+        "authorization_endpoint": identity.get("authorization_endpoint", ""),
+        "token_endpoint": identity.get("token_endpoint", ""),
+        "end_session_endpoint": identity.get("logout_endpoint", ""),
+    }
+    if settings.CLOUDKIDA_COGNITO_EMULATOR and identity.get("hosted_ui_domain"):
+        base = f"{settings.CLOUDKIDA_COGNITO_EMULATOR_URL.rstrip('/')}/{identity['hosted_ui_domain']}"
+        endpoints = {
+            "authorization_endpoint": f"{base}/oauth2/authorize",
+            "token_endpoint": f"{base}/oauth2/token",
+            "end_session_endpoint": f"{base}/logout",
         }
     return {
         "issuer": identity.get("issuer", ""),
-        "authorization_endpoint": identity.get("authorization_endpoint", ""),
-        "token_endpoint": identity.get("token_endpoint", ""),
         "jwks_uri": jwks_url(identity.get("issuer", "")),
-        "end_session_endpoint": identity.get("logout_endpoint", ""),
         "client_id": identity.get("client_id", ""),
-        "client_secret": None,
+        "client_secret": None,  # public clients with PKCE: no secret to keep
+        **endpoints,
     }
 
 
@@ -161,10 +147,7 @@ class TenantOIDCBackend(TenantSettingsMixin, OIDCAuthenticationBackend):
         if len(audiences) > 1 and payload.get("azp") != self.OIDC_RP_CLIENT_ID:
             raise SuspiciousOperation("azp does not name this client")
         claimed = payload.get(TENANT_CLAIM)
-        # The development provider's users are configured before any tenant (and its id) exists, so they
-        # name their tenant by slug; production refuses to start with a development provider.
-        dev_alias = bool(settings.CLOUDKIDA_DEV_OIDC_ISSUER) and claimed == self.tenant.slug
-        if claimed != self.tenant.tenant_id and not dev_alias:
+        if claimed != self.tenant.tenant_id:
             raise LoginRefused(f"{TENANT_CLAIM}={claimed!r} on {self.tenant.tenant_id}")
         return payload
 

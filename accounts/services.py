@@ -14,6 +14,7 @@ from django.conf import settings
 from accounts import cognito, repository
 from accounts.api_keys import api_key_cache_clear
 from accounts.domain import Group, Policy, Role, User, UserStatus
+from accounts.invitations import send_invitation, temporary_password
 from accounts.selectors import authorization_cache_forget, user_get_by_email
 from cloudkida import clock
 from cloudkida.dynamo import check_tenant_id
@@ -67,16 +68,18 @@ def _tenant_role(role: Role | str) -> Role:
     return role
 
 
-def _sign_in(tenant: Tenant, *, email: str, name: str, role: Role) -> str:
-    """The Cognito sign-in for a new member (invited by email); returns its sub."""
+def _sign_in(tenant: Tenant, *, email: str, name: str, role: Role, actor: str = "system") -> str:
+    """The Cognito sign-in for a new member, and its branded invitation email; returns its sub."""
+    password = temporary_password()
     try:
-        return cognito.ensure_user(
+        sub, fresh = cognito.ensure_user(
             tenant.identity["user_pool_id"],
             tenant_id=tenant.tenant_id,
             email=email,
             name=name,
             role=role.value,
             group=tenant.identity.get("group"),
+            temporary_password=password,
         )
     except cognito.EmailTaken as error:
         raise Conflict(
@@ -84,6 +87,9 @@ def _sign_in(tenant: Tenant, *, email: str, name: str, role: Role) -> str:
             code="email_in_use",
             details={"field": "email"},
         ) from error
+    if fresh:
+        send_invitation(tenant=tenant, email=email, name=name, temporary_password=password, actor=actor)
+    return sub
 
 
 def user_invite(*, tenant_id: str, email: str, name: str, role: Role = Role.TENANT_USER, actor: str = "system") -> User:
@@ -98,7 +104,7 @@ def user_invite(*, tenant_id: str, email: str, name: str, role: Role = Role.TENA
             "This email is already a user of your organisation.", code="already_exists", details={"field": "email"}
         )
     tenant = tenant_get(tenant_id=tenant_id)
-    sub = _sign_in(tenant, email=email, name=name, role=role)
+    sub = _sign_in(tenant, email=email, name=name, role=role, actor=actor)
     user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)
     audit(tenant_id, "user.invited", actor, user_id=user.user_id, email=email, role=role.value)
     return user
@@ -196,18 +202,14 @@ class TenantMembers:
             )
 
     def provision_admin(self, tenant: Tenant) -> dict:
-        """The tenant admin: a Cognito user (invited by email) and a user record. Idempotent."""
+        """The tenant admin: a Cognito user invited by CloudKida's email, and a user record. Idempotent (a
+        retry before the admin's first sign-in sends a fresh temporary password)."""
         try:
-            sub = cognito.ensure_user(
-                tenant.identity["user_pool_id"],
-                tenant_id=tenant.tenant_id,
-                email=tenant.admin_email,
-                name=tenant.admin_name,
-                role=Role.TENANT_ADMIN.value,
-                group=tenant.identity.get("group"),
+            sub = _sign_in(
+                tenant, email=tenant.admin_email, name=tenant.admin_name, role=Role.TENANT_ADMIN, actor="onboarding"
             )
-        except cognito.EmailTaken as error:
-            raise ValidationFailed(str(error), code="email_in_use") from error
+        except Conflict as error:
+            raise ValidationFailed(error.message, code="email_in_use") from error
         user = user_get_by_email(tenant_id=tenant.tenant_id, email=tenant.admin_email)
         if user is None:
             try:

@@ -1,24 +1,85 @@
-"""Pages of accounts: the portal's home on a tenant host, and individual learners' sign-up on the apex."""
+"""Pages of accounts: the portal's home on a tenant host (a dashboard for its admins, a home for its
+learners), its theme, and individual learners' sign-up on the apex."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from functools import wraps
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import LearnerSignupForm
-from accounts.portal import session_user
+from accounts.portal import session_principal
+from accounts.selectors import group_list, user_counts
 from accounts.services import learner_register
 from cloudkida.errors import ApplicationError
+from cloudkida.identity.principal import Role
+from cloudkida.tenancy import ADMIN
 from tenants import provisioning
 from tenants.selectors import tenant_get_cached
+from tenants.theme import theme_css
 from tenants.views import apex_only, public_home
 
 
+def portal_page(*, admin: bool = False):
+    """A page of the tenant's portal: signed in (else to the tenant's sign-in), and an admin if asked.
+    The view gets the request's Principal as ``request.principal``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.tenant is None:
+                return render(request, "errors/error.html", {"status": 404, "message": "Not found."}, status=404)
+            principal = session_principal(request)
+            if principal is None:
+                return redirect(f"/login/?{urlencode({'next': request.get_full_path()})}")
+            if admin and principal.role is not Role.TENANT_ADMIN:
+                message = "This page is for your organisation's administrators."
+                return render(request, "errors/error.html", {"status": 403, "message": message}, status=403)
+            request.principal = principal
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def home(request):
-    """A tenant's portal home on its own host; CloudKida's start page on the apex."""
+    """A tenant's portal home on its own host; the admin site on the admin host; CloudKida's start page
+    on the apex."""
+    if request.host_kind == ADMIN:
+        return redirect("/admin/")
     if request.tenant is None:
         return public_home(request)
-    return render(request, "portal/tenant_home.html", {"tenant": request.tenant, "portal_user": session_user(request)})
+    principal = session_principal(request)
+    if principal is None:
+        return render(request, "portal/welcome.html")
+    if principal.role is Role.TENANT_ADMIN:
+        return dashboard(request)
+    return render(request, "portal/learner_home.html")
+
+
+@portal_page(admin=True)
+def dashboard(request):
+    tenant_id = request.tenant.tenant_id
+    active_users, active_admins = user_counts(tenant_id=tenant_id)
+    groups = group_list(tenant_id=tenant_id, limit=100).items
+    return render(
+        request,
+        "portal/dashboard.html",
+        {"active_users": active_users, "active_admins": active_admins, "groups": groups},
+    )
+
+
+@require_GET
+def theme(request):
+    """The tenant's colours as CSS custom properties (CloudKida's own off tenant hosts)."""
+    css = theme_css(request.tenant.branding if request.tenant else None)
+    response = HttpResponse(css, content_type="text/css")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
+    "csp",
     "cloudkida",
     "tenants",
     "accounts",
@@ -97,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "cloudkida.urls"
@@ -112,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context.portal",
             ],
         },
     },
@@ -249,6 +254,8 @@ LOGGING = {
 
 # --- Security --------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -342,15 +349,48 @@ CLOUDKIDA_TENANT_DATA_ROLE_ARN = _env(
     "CLOUDKIDA_TENANT_DATA_ROLE_ARN", "arn:aws:iam::123456789012:role/cloudkida-tenant-data"
 )
 CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS = int(_env("CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS", "900") or 900)
-# Development and tests only: a local OIDC provider every tenant signs in through instead of Cognito's
-# hosted UI (which local AWS emulation lacks). `make run` starts one and records its issuer here.
-CLOUDKIDA_DEV_OIDC_ISSUER = _env("CLOUDKIDA_DEV_OIDC_ISSUER") or (
-    json.loads((LOCAL_STATE_DIR / "localoidc.json").read_text())["issuer"]
-    if ENV == "local" and (LOCAL_STATE_DIR / "localoidc.json").exists()
-    else ""
+# Development and tests only: Cognito's hosted UI emulated over the local emulator's Cognito API
+# (accounts/cognito_emulator.py), at <CLOUDKIDA_COGNITO_EMULATOR_URL>/<hosted-UI domain>/. Production refuses it.
+CLOUDKIDA_COGNITO_EMULATOR = _env_bool("CLOUDKIDA_COGNITO_EMULATOR", not IS_PRODUCTION)
+CLOUDKIDA_COGNITO_EMULATOR_URL = _env(
+    "CLOUDKIDA_COGNITO_EMULATOR_URL", f"http://localhost:{_env('CLOUDKIDA_PORT', '8000')}/_cognito"
 )
-CLOUDKIDA_DEV_OIDC_CLIENT_SECRET = "dev-only-secret"  # noqa: S105 - the dev provider needs any secret
 CLOUDKIDA_OIDC_TIMEOUT = float(_env("CLOUDKIDA_OIDC_TIMEOUT", "10") or 10)  # seconds, token endpoint and JWKS
-if IS_PRODUCTION and CLOUDKIDA_DEV_OIDC_ISSUER:
-    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_DEV_OIDC_ISSUER is development-only")
+if IS_PRODUCTION and CLOUDKIDA_COGNITO_EMULATOR:
+    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_COGNITO_EMULATOR is development-only")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # One-time codes and sign-in sessions of the hosted-UI emulator: shared by every process of `make run`.
+    "cognito_emulator": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache"
+        if ENV == "local"
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": str(LOCAL_STATE_DIR / "cognito-emulator") if ENV == "local" else "cognito-emulator",
+    },
+}
 LOGIN_URL = "/login/"
+
+# Content-Security-Policy for every page: no inline script or style anywhere (tenant colours come as a
+# stylesheet, behaviour from static files). Forms may also go to the hosted UI (sign-out redirects there,
+# and its pages send the browser back to the tenant's host). The Django admin and the API docs (whose
+# bundles configure themselves inline) are left out.
+_HOSTED_UI_ORIGINS = (
+    ["http://localhost:*", "http://*.localhost:*", "http://127.0.0.1:*"]
+    if CLOUDKIDA_COGNITO_EMULATOR
+    else [f"https://*.auth.{AWS_REGION}.amazoncognito.com", f"https://*.{CLOUDKIDA_BASE_DOMAIN}"]
+)
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ("/admin/", "/api/v1/docs/", "/api/v1/redoc/"),
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *_HOSTED_UI_ORIGINS],
+    },
+}

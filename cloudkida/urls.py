@@ -1,10 +1,13 @@
 """The composition root: the one module that imports every app's URLs."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import cognito_emulator
 from accounts.urls import api_urlpatterns as account_apis
 from accounts.urls import page_urlpatterns as account_pages
 from cloudkida.apis import ApiRootApi
@@ -22,12 +25,16 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("cloudkida/favicon.svg")), name="favicon"),
     path("api/docs", RedirectView.as_view(pattern_name="api-docs"), name="api-docs-short"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.page_urls")),
     path("", include(account_pages)),
 ]
+
+if settings.CLOUDKIDA_COGNITO_EMULATOR:  # development and tests only; production refuses the setting
+    urlpatterns += cognito_emulator.urlpatterns
 
 handler400 = "cloudkida.views.bad_request"
 handler403 = "cloudkida.views.permission_denied"

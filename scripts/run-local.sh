@@ -18,15 +18,11 @@ mkdir -p "$STATE"
 echo "$DATA_VERSION" > "$STATE/data-version"
 export CLOUDKIDA_ENV=local
 
-rm -f "$STATE/localoidc.json"
 "$PY" -m scripts.localaws --state-dir "$STATE" > "$STATE/localaws.log" 2>&1 &
 AWS_PID=$!
-"$PY" -m scripts.localoidc --state-dir "$STATE" > "$STATE/localoidc.log" 2>&1 &
-OIDC_PID=$!
 cleanup() {
   trap - EXIT INT TERM
   [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null || true
-  kill "$OIDC_PID" 2>/dev/null || true
   kill "$AWS_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   echo "Stopped CloudKida and local AWS."
@@ -41,12 +37,6 @@ for _ in $(seq 1 600); do
 done
 [ -f "$STATE/localaws.json" ] || { echo "local AWS did not start"; cat "$STATE/localaws.log"; exit 1; }
 grep localaws: "$STATE/localaws.log" || true
-for _ in $(seq 1 300); do
-  [ -f "$STATE/localoidc.json" ] && break
-  kill -0 "$OIDC_PID" 2>/dev/null || { cat "$STATE/localoidc.log"; exit 1; }
-  sleep 0.2
-done
-[ -f "$STATE/localoidc.json" ] || { echo "local OIDC provider did not start"; cat "$STATE/localoidc.log"; exit 1; }
 
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py bootstrap
@@ -61,11 +51,12 @@ CloudKida is running (Ctrl-C stops it and local AWS):
   API root          http://127.0.0.1:$PORT/api/v1/
   API docs          http://127.0.0.1:$PORT/api/v1/docs/
   Sign up           http://localhost:$PORT/signup/
-  Acme portal       http://acme.localhost:$PORT/        sign in as admin@acme.example or dev@acme.example
-  Learners portal   http://learners.localhost:$PORT/    sign in as learner@example.com
-                    (the local OIDC provider lists the demo users; pick one, no password)
+  Acme portal       http://acme.localhost:$PORT/        admin@acme.example (admin), dev@acme.example
+  Learners portal   http://learners.localhost:$PORT/    learner@example.com
+                    Sign-in goes through a local emulation of Cognito's hosted UI. Invitations (with the
+                    temporary password) and password-reset codes are emails, printed in this terminal;
+                    the demo users' invitations were printed above when they were first seeded.
   Local AWS         $(cat "$STATE/localaws.json")
-  Local OIDC        $(cat "$STATE/localoidc.json")
 
 MSG
 "$PY" manage.py runserver 127.0.0.1:$PORT --noreload &

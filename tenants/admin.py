@@ -9,9 +9,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from cloudkida.errors import ApplicationError, NotFound
+from tenants import ports
 from tenants.domain import TenantStatus, Tier
-from tenants.selectors import tenant_events, tenant_get, tenant_list, tenant_search, tenant_steps
+from tenants.selectors import tenant_counts, tenant_events, tenant_get, tenant_list, tenant_search, tenant_steps
 from tenants.services import tenant_activate, tenant_change_tier, tenant_deactivate, tenant_offboard, tenant_retry
+from tenants.services.onboarding import ONBOARDING
 
 
 def tenant_admin_urls(site):
@@ -65,8 +67,27 @@ def tenant_list_view(site, request):
             tier=tier or "",
             statuses=[s.value for s in TenantStatus],
             tiers=[t.value for t in Tier],
+            counts=tenant_counts(),
         ),
     )
+
+
+def _ordered_steps(tenant_id: str) -> list:
+    """The onboarding step records in the order the workflow runs them."""
+    order = {step.name: n for n, step in enumerate(ONBOARDING.steps)}
+    return sorted(tenant_steps(tenant_id=tenant_id), key=lambda s: order.get(s.name, len(order)))
+
+
+def _readable(details: dict) -> list[tuple[str, str]]:
+    """An audit event's details as label/value pairs a person can read."""
+    pairs = []
+    for key, value in sorted((details or {}).items()):
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        pairs.append((key.replace("_", " "), str(value)))
+    return pairs
 
 
 def tenant_detail_view(site, request, tenant_id: str):
@@ -74,6 +95,9 @@ def tenant_detail_view(site, request, tenant_id: str):
         tenant = tenant_get(tenant_id=tenant_id)
     except NotFound as error:
         raise Http404(error.message) from error
+    events = [
+        {"event": e, "details": _readable(e.details)} for e in tenant_events(tenant_id=tenant_id, limit=100).items
+    ]
     return TemplateResponse(
         request,
         "admin/tenants/detail.html",
@@ -82,18 +106,55 @@ def tenant_detail_view(site, request, tenant_id: str):
             request,
             title=f"Tenant {tenant.name}",
             tenant=tenant,
-            steps=tenant_steps(tenant_id=tenant_id),
-            events=tenant_events(tenant_id=tenant_id, limit=100).items,
+            steps=_ordered_steps(tenant_id),
+            events=events,
+            panels=ports.admin_panels(tenant),
             tiers=[t.value for t in Tier],
         ),
     )
 
 
+CONFIRM = {
+    "deactivate": (
+        "Deactivate",
+        "Every person of this organisation is signed out and refused, its API keys stop working and its "
+        "portal shows a suspension notice. Its data stays; you can activate it again.",
+        False,
+    ),
+    "offboard": (
+        "Offboard permanently",
+        "Exports all of the organisation's data to the assets bucket, then deletes everything of it: its "
+        "people and their sign-ins, keys, domains, records and settings. This cannot be undone.",
+        True,
+    ),
+}
+
+
 def tenant_action_view(site, request, tenant_id: str, action: str):
+    detail = reverse("admin:tenants_tenant_detail", args=[tenant_id], current_app=site.name)
+    if request.method == "GET" and action in CONFIRM:
+        try:
+            tenant = tenant_get(tenant_id=tenant_id)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        label, consequence, dangerous = CONFIRM[action]
+        return TemplateResponse(
+            request,
+            "admin/tenants/confirm.html",
+            _context(
+                site,
+                request,
+                title=f"{label}: {tenant.name}?",
+                tenant=tenant,
+                action=action,
+                label=label,
+                consequence=consequence,
+                dangerous=dangerous,
+            ),
+        )
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     actor = f"staff:{request.user.get_username()}"
-    detail = reverse("admin:tenants_tenant_detail", args=[tenant_id], current_app=site.name)
     try:
         if action == "activate":
             tenant_activate(tenant_id=tenant_id, actor=actor)

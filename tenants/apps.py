@@ -31,4 +31,5 @@ ITEM_KINDS = (
     ItemKind("custom-domain", CONTROL, TENANT, "HOST#", "HOST", "a custom domain and its verification"),
     ItemKind("app-client", CONTROL, TENANT, "CLIENT#", "CLIENT", "which tenant an OIDC app client belongs to"),
     ItemKind("platform-audit", CONTROL, PLATFORM, "PLATFORM#AUDIT", "", "offboardings and other platform events"),
+    ItemKind("tenant-counts", CONTROL, PLATFORM, "PLATFORM", "TENANT_COUNTS", "tenants by status and by tier"),
 )

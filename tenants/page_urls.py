@@ -5,5 +5,6 @@ from tenants import views
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/<str:tenant_id>/progress/", views.signup_progress, name="signup-progress"),
+    path("signup/<str:tenant_id>/progress/steps", views.signup_progress_steps, name="signup-progress-steps"),
     path("find/", views.find_organisation, name="find-organisation"),
 ]

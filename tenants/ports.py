@@ -38,8 +38,25 @@ class TenantListener(Protocol):
         by the tenants app from the item-kind registry afterwards)."""
 
 
+class AdminPanel(Protocol):
+    """A section of a tenant's page in the system admin site, from an app that knows more about it."""
+
+    def __call__(self, tenant: Tenant) -> dict:
+        """``{"title", "columns": [...], "rows": [[...]], "more": "<text or empty>"}``."""
+
+
 _members: list[TenantMembers] = []
 _listeners: list[TenantListener] = []
+_panels: list[AdminPanel] = []
+
+
+def add_admin_panel(panel: AdminPanel) -> None:
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def admin_panels(tenant: Tenant) -> list[dict]:
+    return [panel(tenant) for panel in _panels]
 
 
 def register_members(members: TenantMembers) -> None:

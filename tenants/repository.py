@@ -22,8 +22,9 @@ from typing import Any
 
 from cloudkida import clock
 from cloudkida.clock import from_iso, to_iso
-from cloudkida.dynamo import Page, Prefix, QueryScope, Table, Unique, owner_index, tables
+from cloudkida.dynamo import Also, Page, Prefix, QueryScope, Table, Unique, owner_index, tables
 from cloudkida.dynamo.keys import OWNED, OWNER_INDEX, join, tenant_index_pk, tenant_of_owner_pk, tenant_pk
+from cloudkida.dynamo.store import serialize
 from cloudkida.errors import Conflict
 from tenants.domain import AuditEvent, SlugTarget, StepRecord, Tenant, TenantStatus, Tier
 
@@ -133,10 +134,49 @@ def tenant_id_by_name(name: str) -> str:
     return tenant_of_owner_pk(marker["owner_pk"]) if marker else ""
 
 
+COUNTS_SK = "TENANT_COUNTS"
+
+
+def _count_change(table: Table, deltas: dict[str, int]) -> list[Also]:
+    """Move the platform's tenant counts (by status and by tier) in the same transaction as the change."""
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return []
+    names = {f"#c{n}": key for n, key in enumerate(deltas)}
+    values = {f":c{n}": value for n, value in enumerate(deltas.values())}
+    return [
+        Also(
+            {
+                "Update": {
+                    "TableName": table.name,
+                    "Key": serialize({"PK": Prefix.PLATFORM.value, "SK": COUNTS_SK}),
+                    "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(deltas))),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": serialize(values),
+                }
+            },
+            "tenant-counts",
+        )
+    ]
+
+
+def counts() -> dict[str, dict[str, int]]:
+    """Tenants by status and by tier, platform-wide: one GetItem."""
+    item = _table().get(Prefix.PLATFORM.value, COUNTS_SK) or {}
+    by_status = {s.value: int(item.get(f"status_{s.value}", 0)) for s in TenantStatus}
+    by_tier = {t.value: int(item.get(f"tier_{t.value}", 0)) for t in Tier}
+    return {"status": by_status, "tier": by_tier}
+
+
 def create(tenant: Tenant) -> Tenant:
-    """Write a new tenant; Conflict if the slug or the organisation name is taken."""
+    """Write a new tenant (and count it); Conflict if the slug or the organisation name is taken."""
+    table = _table()
     try:
-        item = _table().create(_to_item(tenant), unique=[slug_unique(tenant.slug), name_unique(tenant.name)])
+        item = table.create(
+            _to_item(tenant),
+            unique=[slug_unique(tenant.slug), name_unique(tenant.name)],
+            also=_count_change(table, {f"status_{tenant.status.value}": 1, f"tier_{tenant.tier.value}": 1}),
+        )
     except Conflict as conflict:
         if getattr(conflict, "failed", ["item"])[0] == "slug":
             raise Conflict(
@@ -176,13 +216,20 @@ def update(tenant: Tenant, *, slug_grace_seconds: int = 0, **changes: Any) -> Te
         swap.append((old, slug_unique(changes["slug"])))
         until = int(clock.now().timestamp()) + slug_grace_seconds
         release.append((old, {"redirect_to": changes["slug"], "reclaim_after": until, "expires_at": until + 86400}))
+    table = _table()
+    deltas: dict[str, int] = {}
+    if "status" in changes and TenantStatus(changes["status"]) is not tenant.status:
+        deltas.update({f"status_{tenant.status.value}": -1, f"status_{TenantStatus(changes['status']).value}": 1})
+    if "tier" in changes and Tier(changes["tier"]) is not tenant.tier:
+        deltas.update({f"tier_{tenant.tier.value}": -1, f"tier_{Tier(changes['tier']).value}": 1})
     try:
-        item = _table().update(
+        item = table.update(
             *_key(tenant.tenant_id),
             expected_version=tenant.version,
             changes=attributes,
             swap_unique=swap,
             release_unique=release,
+            also=_count_change(table, deltas),
         )
     except Conflict as conflict:
         if getattr(conflict, "failed", [""])[0] == "slug":
@@ -205,6 +252,13 @@ def list_page(*, status: TenantStatus | None, tier: Tier | None, limit: int, cur
     page = table.query(scope=scope, limit=limit, cursor=cursor, filters={"tier": tier.value} if tier else None)
     page.items = [_from_item(i) for i in page.items]
     return page
+
+
+def delete(tenant: Tenant) -> None:
+    """Delete the tenant record (offboarding's last removal) and uncount it, in one transaction."""
+    table = _table()
+    deltas = {f"status_{tenant.status.value}": -1, f"tier_{tenant.tier.value}": -1}
+    table.delete(*_key(tenant.tenant_id), expected_version=tenant.version, also=_count_change(table, deltas))
 
 
 # --- custom domains --------------------------------------------------------------------------------

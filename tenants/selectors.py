@@ -176,6 +176,11 @@ def tenant_find(*, query: str) -> Tenant | None:
     return tenant if tenant is not None and tenant.status is TenantStatus.ACTIVE else None
 
 
+def tenant_counts() -> dict[str, dict[str, int]]:
+    """How many tenants are in each status and each tier (kept transactionally; one read)."""
+    return repository.counts()
+
+
 def tenant_events(*, tenant_id: str, limit: int = 100, cursor: str | None = None) -> Page:
     """The tenant's audit trail, newest first."""
     return repository.events(tenant_id, limit=limit, cursor=cursor)

@@ -14,9 +14,11 @@ from cloudkida import idempotency
 from cloudkida.errors import ApplicationError
 from cloudkida.tenancy import APEX
 from tenants import provisioning
+from tenants.domain import Isolation, TenantStatus
 from tenants.forms import SignupForm
-from tenants.selectors import tenant_find
+from tenants.selectors import tenant_find, tenant_steps
 from tenants.services import tenant_register
+from tenants.services.onboarding import ONBOARDING
 from tenants.services.registration import registration_status
 
 # Which form field an error code belongs to, so the message shows next to it.
@@ -89,22 +91,57 @@ def _register(data: dict, client_address: str) -> tuple[int, dict]:
     return 202, {"tenant_id": tenant.tenant_id, "token": token}
 
 
+# What each onboarding step means to the person who signed up (no product names, no internal states).
+PROGRESS_LABELS = {
+    "record": "Reserving your address",
+    "silo_table": "Creating your organisation's own database",
+    "identity": "Setting up sign-in",
+    "admin_user": "Creating your administrator account",
+    "api_key": "Preparing API access for your integrations",
+    "welcome_email": "Sending your welcome email",
+    "activate": "Opening your portal",
+}
+
+
+def _progress(tenant) -> dict:
+    """The steps that apply to this tenant, each done / running / failed / waiting, for people."""
+    done = {s.name: s.status for s in tenant_steps(tenant_id=tenant.tenant_id)}
+    steps = []
+    for step in ONBOARDING.steps:
+        if step.name == "silo_table" and tenant.isolation is not Isolation.SILO:
+            continue
+        state = {"SUCCEEDED": "done", "RUNNING": "running", "FAILED": "failed"}.get(done.get(step.name, ""), "waiting")
+        steps.append({"label": PROGRESS_LABELS.get(step.name, step.description), "state": state})
+    return {
+        "tenant": tenant,
+        "steps": steps,
+        "ready": tenant.status is TenantStatus.ACTIVE,
+        "failed": tenant.status is TenantStatus.FAILED,
+        "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/",
+    }
+
+
 def signup_progress(request, tenant_id: str):
+    """The organisation being set up, live (the steps refresh themselves until it is ready)."""
     apex_only(request)
     token = request.GET.get("token", "")
     try:
         tenant = registration_status(tenant_id=tenant_id, token=token)
     except ApplicationError as error:
         return render(request, "errors/error.html", {"status": 404, "message": error.message}, status=404)
-    return render(
-        request,
-        "public/progress.html",
-        {
-            "tenant": tenant,
-            "status_url": f"/api/v1/registrations/{tenant.tenant_id}?token={token}",
-            "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/",
-        },
-    )
+    context = {**_progress(tenant), "status_url": f"{reverse('signup-progress-steps', args=[tenant_id])}?token={token}"}
+    return render(request, "public/progress.html", context)
+
+
+def signup_progress_steps(request, tenant_id: str):
+    """The steps alone, for the progress page to poll (htmx)."""
+    apex_only(request)
+    try:
+        tenant = registration_status(tenant_id=tenant_id, token=request.GET.get("token", ""))
+    except ApplicationError as error:
+        return render(request, "errors/error.html", {"status": 404, "message": error.message}, status=404)
+    context = {**_progress(tenant), "status_url": request.get_full_path()}
+    return render(request, "public/_progress_steps.html", context)
 
 
 def find_organisation(request):

@@ -61,7 +61,7 @@ def tenant_offboard(*, tenant_id: str, confirm_slug: str, actor: str) -> str:
         data.batch_delete([{"PK": i["PK"], "SK": i["SK"]} for i in data_items])
     record = {"PK": f"TENANT#{tenant_id}", "SK": "META"}
     control.batch_delete([{"PK": i["PK"], "SK": i["SK"]} for i in control_items if _key(i) != _key(record)])
-    control.batch_delete([record])
+    repository.delete(tenant_get(tenant_id=tenant_id))  # last, and uncounted with it
     removed["items"] = dict(sorted(kinds.items()))
     repository.platform_event_add(
         action="tenant.offboarded",

@@ -60,16 +60,39 @@ def test_list_filters_and_search(admin_client, tenants):
 def test_detail_shows_history_and_audit_trail(admin_client, tenants):
     response = admin_client.get(f"/admin/tenants/tenant/{tid('org-0')}/")
     assert response.status_code == 200
-    assert [s.name for s in response.context["steps"]] == [
-        "activate",
+    assert [s.name for s in response.context["steps"]] == [  # in the order onboarding runs them
+        "record",
+        "identity",
         "admin_user",
         "api_key",
-        "identity",
-        "record",
         "welcome_email",
+        "activate",
     ]
     assert b"tenant.registered" in response.content
+    assert b"<strong>tier</strong>: basic" in response.content  # audit details read as label: value
+    html = response.content.decode()
+    assert "People (1 active, 1 admin)" in html and "a0@org.example" in html
+    assert "API keys (0 active)" in html
     assert admin_client.get("/admin/tenants/tenant/nobody/").status_code == 404
+
+
+def test_the_list_counts_tenants_by_status_and_tier(admin_client, tenants):
+    html = admin_client.get("/admin/tenants/tenant/").content.decode()
+    assert "Active: 3" in html and "Basic: 2" in html and "Premium: 1" in html
+    admin_client.post(f"/admin/tenants/tenant/{tid('org-0')}/deactivate/")
+    html = admin_client.get("/admin/tenants/tenant/").content.decode()
+    assert "Active: 2" in html and "Deactivated: 1" in html
+
+
+def test_deactivating_and_offboarding_ask_for_confirmation_first(admin_client, tenants):
+    org_0 = tid("org-0")
+    confirm = admin_client.get(f"/admin/tenants/tenant/{org_0}/deactivate/")
+    assert confirm.status_code == 200 and b"signed out and refused" in confirm.content
+    assert tenant_get(tenant_id=org_0).status.value == "ACTIVE"  # asking changed nothing
+    danger = admin_client.get(f"/admin/tenants/tenant/{org_0}/offboard/")
+    assert danger.status_code == 200 and b"cannot be undone" in danger.content and b'name="confirm"' in danger.content
+    assert b"deletelink" in danger.content
+    assert tenant_get(tenant_id=org_0)
 
 
 def test_actions_deactivate_activate_change_tier_and_offboard(admin_client, tenants):
