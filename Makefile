@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint fmt lock reset-local venv browser clean
+.PHONY: run dev test bench lint fmt lock reset-local venv browser clean
 
 # The virtualenv, rebuilt whenever a requirements file changes.
 $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/constraints.txt
@@ -25,6 +25,10 @@ browser:
 
 run: $(STAMP)
 	./scripts/run-local.sh
+
+# Like run, with Django's development server reloading on every edit instead of gunicorn.
+dev: $(STAMP)
+	CLOUDKIDA_DEV_SERVER=runserver ./scripts/run-local.sh
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .

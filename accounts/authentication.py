@@ -96,6 +96,27 @@ class TenantSessionAuthentication(BaseAuthentication):
         return principal, None
 
 
+class StaffSessionAuthentication(BaseAuthentication):
+    """A system admin signed in to the Django admin site, calling the operator API from the browser
+    (CSRF applies): superusers are SystemAdmin, other staff CustomerSupport. Never on a tenant's host."""
+
+    def authenticate(self, request):
+        django_request = request._request
+        user = getattr(django_request, "user", None)
+        if getattr(django_request, "tenant", None) is not None or user is None or not user.is_authenticated:
+            return None
+        if not getattr(user, "is_staff", False) or not user.is_active:
+            return None
+        check = CSRFCheck(lambda req: None)
+        check.process_request(django_request)
+        if check.process_view(django_request, None, (), {}):
+            raise PermissionDenied("CSRF check failed.", code="csrf_failed")
+        role = Role.SYSTEM_ADMIN if user.is_superuser else Role.CUSTOMER_SUPPORT
+        return Principal(
+            tenant_id="", role=role, subject=f"staff:{user.pk}", email=user.email, method="staff_session"
+        ), None
+
+
 class RouteMatrixPermission(BasePermission):
     """Allow exactly what accounts.access says, for callers of the right, active tenant."""
 

@@ -55,3 +55,16 @@ class ApiGatewayScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Behind API Gateway: the same bearer token, checked by the Lambda authorizer.",
         }
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.StaffSessionAuthentication"
+    name = "adminSession"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "A system admin's Django admin session (CSRF applies): the operator API from the admin site.",
+        }

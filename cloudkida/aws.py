@@ -1,9 +1,11 @@
 """The only place boto3 clients are built.
 
 Every client gets the configured region, the endpoint override used for local emulation (moto server,
-LocalStack, DynamoDB Local), adaptive retries and connect/read timeouts. Clients are cached per thread,
-because boto3 sessions are not thread-safe, and the cache can be dropped (``reset``) when the settings
-that shaped them change — as tests do when they switch between moto in-process and moto server.
+LocalStack, DynamoDB Local), adaptive retries and connect/read timeouts. A client is built once per
+process for each service, region, endpoint and set of credentials, and shared by every thread (botocore
+clients are thread-safe; sessions are not, so building happens under a lock, each with its own session).
+The cache can be dropped (``reset``) when the settings that shaped clients change — as tests do when they
+switch between moto in-process and moto server.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
-_local = threading.local()
-_generation = 0
-_generation_lock = threading.Lock()
+_clients: dict[tuple, Any] = {}
+_lock = threading.Lock()
+MAX_SCOPED_CLIENTS = 256  # tenant-scoped credentials rotate: keep at most this many such clients
 
 
 def _config() -> Config:
@@ -36,16 +38,18 @@ def client(service_name: str, *, credentials: dict[str, str] | None = None) -> A
     With ``credentials`` (AccessKeyId/SecretAccessKey/SessionToken, as STS returns them) the client
     signs with those instead of the process's own.
     """
-    cache = getattr(_local, "clients", None)
-    if cache is None or getattr(_local, "generation", None) != _generation:
-        cache = _local.clients = {}
-        _local.generation = _generation
     key = (service_name, settings.AWS_REGION, settings.AWS_ENDPOINT_URL, (credentials or {}).get("AccessKeyId"))
-    if key not in cache:
-        if len(cache) > 64:  # scoped credentials rotate; keep the cache small
-            cache.clear()
-        cache[key] = _build(service_name, credentials)
-    return cache[key]
+    found = _clients.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _clients.get(key)
+        if found is None:
+            if credentials and len(_clients) > MAX_SCOPED_CLIENTS:
+                for stale in [k for k in _clients if k[3]][: MAX_SCOPED_CLIENTS // 2]:
+                    del _clients[stale]
+            found = _clients[key] = _build(service_name, credentials)
+    return found
 
 
 _scoped: contextvars.ContextVar[tuple[str, dict[str, str]] | None] = contextvars.ContextVar(
@@ -105,7 +109,6 @@ def add_client_hook(hook):
 
 
 def reset() -> None:
-    """Drop every cached client, in every thread, so the next call builds fresh ones."""
-    global _generation
-    with _generation_lock:
-        _generation += 1
+    """Drop every cached client, so the next call builds fresh ones."""
+    with _lock:
+        _clients.clear()

@@ -207,6 +207,7 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerTokenAuthentication",
         "accounts.authentication.ApiKeyAuthentication",
         "accounts.authentication.TenantSessionAuthentication",
+        "accounts.authentication.StaffSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.RouteMatrixPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TenantTierThrottle"],

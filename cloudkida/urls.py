@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -32,6 +33,8 @@ urlpatterns = [
     path("", include("tenants.page_urls")),
     path("", include(account_pages)),
 ]
+
+urlpatterns += staticfiles_urlpatterns()  # local runs only: it serves nothing unless DEBUG is on
 
 if settings.CLOUDKIDA_COGNITO_EMULATOR:  # development and tests only; production refuses the setting
     urlpatterns += cognito_emulator.urlpatterns

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Local AWS for `make run`: moto server on 127.0.0.1, on a free port, with persistence.
 
-moto keeps no state of its own, so this wrapper uses moto's request recorder: every request is
-appended to ``.local/moto-recording.jsonl``; on start the file is replayed into the fresh server
+moto keeps no state of its own, so this wrapper uses moto's request recorder: every request that can change
+state is appended to ``.local/moto-recording.jsonl`` (reads are not: the recording, and the time to replay
+it, grow with the data, not with the traffic); on start the file is replayed into the fresh server
 *before* recording is turned on (so replay is not recorded twice) and before the app is told the
 port. Cognito pool and client ids are derived from their names (HASH strategy) and the first
 recorded request seeds moto's random source, so ids the app stored survive a replay.
@@ -46,9 +47,10 @@ def main() -> int:
     from moto.moto_api import recorder
     from moto.server import ThreadedMotoServer
 
-    from scripts.emulator import serialize_moto
+    from scripts.emulator import record_only_writes, serialize_moto
 
     serialize_moto()
+    record_only_writes()
 
     lines = _valid_lines(recording)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

@@ -59,6 +59,13 @@ CloudKida is running (Ctrl-C stops it and local AWS):
   Local AWS         $(cat "$STATE/localaws.json")
 
 MSG
-"$PY" manage.py runserver 127.0.0.1:$PORT --noreload &
+if [ "${CLOUDKIDA_DEV_SERVER:-}" = "runserver" ]; then  # `make dev`: Django's server, reloading on edits
+  "$PY" manage.py runserver 127.0.0.1:$PORT &
+else  # `make run`: a production-grade WSGI server, sized for this machine
+  WORKERS="${CLOUDKIDA_WEB_WORKERS:-$(( $(nproc) > 1 ? $(nproc) : 2 ))}"
+  "$PY" -m gunicorn cloudkida.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+    --threads "${CLOUDKIDA_WEB_THREADS:-16}" --worker-class gthread --timeout 60 --graceful-timeout 5 \
+    --max-requests 5000 --max-requests-jitter 500 --error-logfile - --log-level info &
+fi
 APP_PID=$!
 wait "$APP_PID"

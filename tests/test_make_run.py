@@ -85,8 +85,8 @@ class RunLocal:
 
 
 def _wait_until_serving(url: str, run: RunLocal) -> None:
-    # runserver prints its banner to stderr before it accepts; the queue gives us that line.
-    run.wait_for("Quit the server with")
+    # gunicorn says it is listening before it accepts; the queue gives us that line.
+    run.wait_for("Listening at")
     assert requests.get(url, timeout=10).status_code in {200, 503}
 
 
@@ -153,6 +153,12 @@ def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_pat
     assert admin.status_code == 200 and "Log in | CloudKida operations" in admin.text
     assert any("created tenant         acme" in line for line in first.output)
     _sign_in_as_the_seeded_admin(first, base, port)
+    recording = tmp_path / "moto-recording.jsonl"
+    recorded = len(recording.read_text().splitlines())
+    for _ in range(20):  # reads leave no trace in the recording: start-up time follows the data, not the traffic
+        assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+        requests.get(f"{base}/", headers={"Host": f"acme.localhost:{port}"}, timeout=10)
+    assert len(recording.read_text().splitlines()) == recorded
 
     assert "Stopped CloudKida and local AWS." in first.interrupt()
     assert not (tmp_path / "localaws.json").exists(), "local AWS was not stopped"

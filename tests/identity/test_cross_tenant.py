@@ -157,3 +157,18 @@ def test_matrix_routes_exist_for_every_rule():
     for route in ROUTES:
         assert route.path.startswith("/api/v1/") and route.methods
         assert BY_NAME[route.name] is route
+
+
+def test_an_operator_token_from_the_command_and_an_admin_session_reach_the_operator_api(admin_client):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("operator_token", "--email", "root@cloudkida.localhost", stdout=out)
+    token = out.getvalue().strip()
+    assert [t["slug"] for t in bearer(token).get("/api/v1/tenants").json()["results"]] == ["acme", "globex"]
+    session = admin_client.get("/api/v1/tenants", HTTP_HOST="admin.localhost")
+    assert session.status_code == 200 and len(session.json()["results"]) == 2
+    refused = admin_client.get("/api/v1/users", HTTP_HOST="admin.localhost")
+    assert refused.status_code == 403  # an operator has no tenant of its own

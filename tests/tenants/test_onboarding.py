@@ -78,8 +78,10 @@ def test_pooled_tier_onboarding_creates_and_links_every_resource(tier):
         tenant.data_table == ""
         and f"cloudkida-test-tenant-{tenant.tenant_id}" not in aws.client("dynamodb").list_tables()["TableNames"]
     )
-    welcome = [m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]
+    welcome = _emails("owner@globex.example", "Welcome to CloudKida")
     assert len(welcome) == 1 and "http://globex.localhost:8000/login/" in welcome[0].raw_data
+    invitation = _emails("owner@globex.example", "invited")
+    assert len(invitation) == 1 and "Temporary password:" in invitation[0].raw_data
 
     steps = {s.name: s.status for s in repository.steps(tid("globex"))}
     assert steps == {
@@ -145,7 +147,9 @@ def test_a_failing_welcome_email_is_retried_without_repeating_earlier_steps():
     assert tenant_retry(tenant_id=tid("globex"), actor="test").status is TenantStatus.ACTIVE
     attempts = {s.name: s.attempts for s in repository.steps(tid("globex"))}
     assert attempts == {"record": 1, "identity": 1, "admin_user": 1, "api_key": 1, "welcome_email": 2, "activate": 1}
-    assert len([m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]) == 1
+    assert len(_emails("owner@globex.example", "Welcome to CloudKida")) == 1
+    # The refused invitation did not fail the onboarding: it is on the audit trail, to be sent again.
+    assert "user.invitation_failed" in [e.action for e in repository.events(tid("globex")).items]
     _assert_exactly_one_of_everything("basic")
 
 
@@ -225,7 +229,11 @@ def _assert_exactly_one_of_everything(tier: str) -> None:
     assert len(_keys(f"cloudkida-test-tenant-{globex}")) == 1
     assert tenant.api_key_id in _plan_key_ids(tier)
     assert len(user_list(tenant_id=tid("globex")).items) == 1
-    assert len([m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]) == 1
+    assert len(_emails("owner@globex.example", "Welcome to CloudKida")) == 1
+
+
+def _emails(address: str, subject: str) -> list:
+    return [m for m in sent_emails() if address in str(m.destinations) and subject in m.raw_data]
 
 
 def test_state_machine_tasks_run_the_same_steps_through_the_lambda_entry(fail_aws):
