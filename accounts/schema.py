@@ -66,5 +66,5 @@ class StaffSessionScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "cookie",
             "name": "sessionid",
-            "description": "A system admin's Django admin session (CSRF applies): the operator API from the admin site.",
+            "description": "A system admin's Django admin session (CSRF applies), for the operator API.",
         }
