@@ -29,16 +29,22 @@ class RequestCounts:
 
 @contextmanager
 def count_requests() -> Iterator[RequestCounts]:
-    """Count every AWS API call made by clients built inside the block (retries included)."""
+    """Count every AWS request sent by clients built inside the block: each attempt, retries included
+    (``before-send`` fires per attempt; registered first, so it runs before moto's stubber answers)."""
     counts = RequestCounts()
 
     def hook(client) -> None:
         service = client.meta.service_model.service_name
 
-        def on_call(model, **kwargs) -> None:
-            counts.calls[(service, model.name)] += 1
+        def on_call(model, context, **kwargs) -> None:
+            context["cloudkida_operation"] = model.name
 
-        client.meta.events.register("before-call.*.*", on_call)
+        def on_send(request, **kwargs) -> None:
+            counts.calls[(service, request.context.get("cloudkida_operation", "?"))] += 1
+
+        service_id = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-call.{service_id}", on_call)
+        client.meta.events.register_first(f"before-send.{service_id}", on_send)
 
     remove = aws.add_client_hook(hook)
     try:
