@@ -430,17 +430,20 @@ def run() -> dict:
     last = steps[-1] if steps else {}
     ok = bool(last) and last["error_count"] == 0 and last["p99_ms"] <= GOAL_P99_MS and not verification["missing_count"]
     ok = ok and not verification["duplicated"]
-    header = f"{'users':>6} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'rps':>6} {'app cpu':>8} {'aws cpu':>8} {'rss MB':>7}"
+    columns = [("users", 6), ("requests", 9), ("errors", 7), ("p50 ms", 8), ("p95 ms", 8), ("p99 ms", 8)]
+    columns += [("rps", 6), ("app cpu", 8), ("aws cpu", 8), ("rss MB", 7)]
+    header = " ".join(f"{name:>{width}}" for name, width in columns)
     rows = [
-        f"Load: {TENANTS} tenants, think time {THINK[0]:g}–{THINK[1]:g} s, {STEP_SECONDS:g} s per step (local stack: gunicorn + moto server)",
+        f"Load: {TENANTS} tenants, think time {THINK[0]:g}–{THINK[1]:g} s, {STEP_SECONDS:g} s per step "
+        "(local stack: gunicorn + moto server)",
         header,
         "-" * len(header),
     ]
     for step in steps:
         rows.append(
-            f"{step['users']:>6} {step['requests']:>9} {step['error_count']:>7} {step['p50_ms']:>8} {step['p95_ms']:>8} "
-            f"{step['p99_ms']:>8} {step['rps']:>6} {step['cpu_share_app']:>8.0%} {step['cpu_share_emulator']:>8.0%} "
-            f"{step['app_rss_mb_peak']:>7}"
+            f"{step['users']:>6} {step['requests']:>9} {step['error_count']:>7} {step['p50_ms']:>8} "
+            f"{step['p95_ms']:>8} {step['p99_ms']:>8} {step['rps']:>6} {step['cpu_share_app']:>8.0%} "
+            f"{step['cpu_share_emulator']:>8.0%} {step['app_rss_mb_peak']:>7}"
         )
         if step["errors"]:
             rows.append(f"{'':>6} errors: {step['errors']}")
@@ -450,9 +453,11 @@ def run() -> dict:
         f"duplicated: {len(verification['duplicated'])}"
     )
     verdict = (
-        f"{STEPS[-1]} users: 0 errors, p99 {last.get('p99_ms')} ms ≤ {GOAL_P99_MS} ms, every acknowledged write present once."
+        f"{STEPS[-1]} users: 0 errors, p99 {last.get('p99_ms')} ms ≤ {GOAL_P99_MS} ms, "
+        "every acknowledged write present once."
         if ok
-        else f"Goal not met at {STEPS[-1]} users (0 errors and p99 ≤ {GOAL_P99_MS} ms): see the table and the CPU split."
+        else f"Goal not met at {STEPS[-1]} users (0 errors and p99 ≤ {GOAL_P99_MS} ms): "
+        "see the table and the CPU split."
     )
     return {
         "name": "load",
