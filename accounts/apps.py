@@ -7,12 +7,14 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import schema  # noqa: F401 - registers the OpenAPI security schemes
+        from accounts import imports, schema  # noqa: F401 - schema registers the OpenAPI security schemes
         from accounts.services import TenantMembers
+        from cloudkida import jobs
         from tenants import ports
 
         for kind in ITEM_KINDS:
             register(kind)
+        jobs.register(imports.JOB, imports.run_slice)
         members = TenantMembers()
         ports.register_members(members)
         ports.add_listener(members)
@@ -30,4 +32,8 @@ ITEM_KINDS = (
     ItemKind("group-member", TENANT_DATA, TENANT, TENANT_PARTITION, "MEMBER#", "a user in a group (by group)"),
     ItemKind("user-group", TENANT_DATA, TENANT, TENANT_PARTITION, "INGROUP#", "a user in a group (by user)"),
     ItemKind("policy", TENANT_DATA, TENANT, TENANT_PARTITION, "POLICY#", "what the tenant or a group allows"),
+    ItemKind("user-import", TENANT_DATA, TENANT, TENANT_PARTITION, "IMPORT#", "a bulk import of users (a job)"),
+    ItemKind(
+        "user-import-report", TENANT_DATA, TENANT, TENANT_PARTITION, "IMPORTROW#", "one chunk of an import's report"
+    ),
 )

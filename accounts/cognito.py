@@ -6,9 +6,16 @@ Every call here is idempotent, so services can bring Cognito in line with a reco
 
 from __future__ import annotations
 
+import secrets
+import string
+
 from botocore.exceptions import ClientError
 
 from cloudkida import aws
+
+# Cognito's temporary passwords must meet the pool's policy (12+ characters, upper, lower, digit).
+_PASSWORD_SYMBOLS = "!#%+-=?@^_"  # noqa: S105 - the symbols a generated password may use
+NEVER_SIGNED_IN = "FORCE_CHANGE_PASSWORD"
 
 _GONE = {"UserNotFoundException", "ResourceNotFoundException"}
 
@@ -50,6 +57,78 @@ def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: st
     if group:
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
     return attributes.get("sub", "")
+
+
+class AlreadySignedIn(Exception):
+    """The user has chosen a password already: there is no invitation to send again."""
+
+
+def temporary_password(length: int = 16) -> str:
+    """A random temporary password that satisfies every CloudKida pool's password policy."""
+    alphabet = string.ascii_letters + string.digits + _PASSWORD_SYMBOLS
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+            and any(c in _PASSWORD_SYMBOLS for c in password)
+        ):
+            return password
+
+
+def invite(
+    pool_id: str, *, tenant_id: str, email: str, name: str, role: str, group: str | None, temporary_password: str
+) -> str:
+    """The tenant user in Cognito with ``temporary_password`` (Cognito sends nothing: we email it);
+    returns its ``sub``. One AdminCreateUser (plus AdminAddUserToGroup in the pooled pool).
+
+    Idempotent: a sign-in of the same tenant that exists and never signed in gets this password instead
+    (an import resumed after a crash); EmailTaken for an address of another tenant in the same pool.
+    """
+    cognito = aws.client("cognito-idp")
+    try:
+        user = cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=email,
+            TemporaryPassword=temporary_password,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": name or email},
+                {"Name": "custom:tenantId", "Value": tenant_id},
+                {"Name": "custom:userRole", "Value": role},
+            ],
+        )["User"]
+        attributes = {a["Name"]: a["Value"] for a in user["Attributes"]}
+    except ClientError as error:
+        if _code(error) != "UsernameExistsException":
+            raise
+        attributes = user_attributes(pool_id, email)
+        if attributes.get("custom:tenantId") != tenant_id:
+            raise EmailTaken(email) from error
+        try:
+            reset_temporary_password(pool_id, email, temporary_password)
+        except AlreadySignedIn:
+            pass
+    if group:
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+    return attributes.get("sub", "")
+
+
+def reset_temporary_password(pool_id: str, username: str, password: str) -> None:
+    """Give a user who never signed in a new temporary password (a re-sent invitation); the first
+    sign-in with it must still choose a new one. AlreadySignedIn if the user has a password of their own.
+
+    (Not ``AdminCreateUser(MessageAction=RESEND)``: Cognito would email its own message, and moto makes a
+    second user of it in pools that sign in by email.)
+    """
+    cognito = aws.client("cognito-idp")
+    found = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+    if found.get("UserStatus") != NEVER_SIGNED_IN:
+        raise AlreadySignedIn(username)
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=False)
 
 
 def user_attributes(pool_id: str, username: str) -> dict[str, str]:
