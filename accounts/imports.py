@@ -34,6 +34,7 @@ from accounts.domain import ImportRow, ImportStatus, Role, RowOutcome, User, Use
 from accounts.selectors import seats_of
 from accounts.services import group_create, invitation_send
 from cloudkida import assets, aws, clock, jobs
+from cloudkida.dynamo import Page
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from cloudkida.ids import new_ulid
 from cloudkida.validation import validate_email
@@ -167,6 +168,11 @@ def user_import_get(*, tenant_id: str, import_id: str) -> UserImport:
     if job is None:
         raise NotFound("No such import.", code="import_not_found")
     return job
+
+
+def user_import_list(*, tenant_id: str, limit: int = 20, cursor: str | None = None) -> Page:
+    """A page of the tenant's imports (``UserImport``), newest first."""
+    return repository.import_page(tenant_id, limit=limit, cursor=cursor)
 
 
 def user_import_report(

@@ -283,6 +283,14 @@ def group_get(tenant_id: str, group_id: str) -> Group | None:
     return _group_from(item) if item else None
 
 
+def groups_get(tenant_id: str, group_ids: list[str]) -> list[Group]:
+    """Groups by id (one BatchGetItem per 100)."""
+    if not group_ids:
+        return []
+    found = _table(tenant_id).batch_get([{"PK": tenant_pk(tenant_id), "SK": join(GROUP, g)} for g in group_ids])
+    return [_group_from(i) for i in found]
+
+
 def group_update(tenant_id: str, group: Group, **changes: Any) -> Group:
     """Rename or re-describe a group at its version; a new name moves its marker in the same transaction."""
     swap = []
@@ -536,6 +544,15 @@ def import_create(tenant_id: str, job: UserImport) -> UserImport:
         "groups_created": 0,
     }
     return _import_from(_table(tenant_id).create(item))
+
+
+def import_page(tenant_id: str, *, limit: int, cursor: str | None) -> Page:
+    """The tenant's imports, newest first."""
+    table = _table(tenant_id)
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(IMPORT, ""))
+    page = table.query(scope=scope, limit=limit, cursor=cursor, forward=False)
+    page.items = [_import_from(i) for i in page.items]
+    return page
 
 
 def import_get(tenant_id: str, import_id: str) -> UserImport | None:

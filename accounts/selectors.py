@@ -139,6 +139,19 @@ def group_member_ids(*, tenant_id: str, group_id: str, limit: int = 50, cursor: 
     return repository.member_page(tenant_id, group_id, limit=limit, cursor=cursor)
 
 
+def group_members(*, tenant_id: str, group_id: str, limit: int = 50, cursor: str | None = None) -> Page:
+    """A page of a group's members as ``User``s (two requests: the memberships, one BatchGetItem)."""
+    page = group_member_ids(tenant_id=tenant_id, group_id=group_id, limit=limit, cursor=cursor)
+    found = repository.get_many(tenant_id, page.items) if page.items else {}
+    page.items = [found[u][0] for u in page.items if u in found]
+    return page
+
+
+def user_groups(*, tenant_id: str, user_id: str) -> list[Group]:
+    """The groups a user is in, by name (two requests: the memberships, one BatchGetItem)."""
+    return sorted(repository.groups_get(tenant_id, repository.groups_of(tenant_id, user_id)), key=lambda g: g.name)
+
+
 def user_group_ids(*, tenant_id: str, user_id: str) -> list[str]:
     return repository.groups_of(tenant_id, user_id)
 

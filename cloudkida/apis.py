@@ -1,9 +1,19 @@
-"""Platform-level API views: the API root."""
+"""Platform-level API pieces: the API root, validation, list envelopes, CSV in and out."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -56,3 +66,47 @@ def page_of(item_serializer: type, name: str) -> type:
             },
         )
     return _pages[name]
+
+
+class CSVParser(BaseParser):
+    """A ``text/csv`` request body, as text (400 if it is not UTF-8)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> str:
+        raw = stream.read() if stream is not None else b""
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ParseError("The body is not valid UTF-8.") from error
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets a client that asks only for ``text/csv`` reach a CSV download; errors are still JSON text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if isinstance(data, (bytes, str)):
+            return data.encode() if isinstance(data, str) else data
+        return json.dumps(data, default=str).encode()
+
+
+def csv_response(header: list[str], rows: Iterable[Iterable[Any]], *, filename: str) -> HttpResponse:
+    """A CSV attachment (UTF-8, with the header first). Cells that a spreadsheet would run as a formula
+    (starting with ``=``, ``+``, ``-``, ``@``) are prefixed with ``'``."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
