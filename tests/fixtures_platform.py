@@ -75,6 +75,20 @@ def sent_emails() -> list:
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
+def mail_to(address: str) -> list[str]:
+    """The text bodies of the emails sent to ``address`` (through django-ses to moto's SES), oldest first."""
+    import email
+
+    bodies = []
+    for message in sent_emails():
+        if address not in str(message.destinations):
+            continue
+        parsed = email.message_from_string(getattr(message, "raw_data", "") or "")
+        part = next((p for p in parsed.walk() if p.get_content_type() == "text/plain"), None)
+        bodies.append(part.get_payload(decode=True).decode() if part else str(getattr(message, "body", "")))
+    return bodies
+
+
 REGISTRATION = {
     "name": "Globex Learning",
     "slug": "globex",
