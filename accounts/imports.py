@@ -234,13 +234,13 @@ def _run(tenant_id: str, job: UserImport, budget: jobs.Budget) -> bool:
     first = _first_rows(rows)
     chunks = (len(rows) + CHUNK_ROWS - 1) // CHUNK_ROWS
     while job.next_chunk < chunks:
-        if budget.exhausted():
-            return False
         chunk = job.next_chunk
         start = chunk * CHUNK_ROWS
         report = _process(tenant, job, rows[start : start + CHUNK_ROWS], start, first)
         repository.import_checkpoint(tenant_id, job, chunk, report, now=clock.to_iso(clock.now()))
         job = repository.import_get(tenant_id, job.import_id) or job
+        if job.next_chunk < chunks and budget.exhausted():  # at least one chunk per slice
+            return False
     job = repository.import_update(tenant_id, job, status=ImportStatus.SUCCEEDED, finished_at=clock.now())
     audit(
         tenant_id,

@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
 
 from accounts import cognito, repository
 from accounts.api_keys import api_key_cache_clear
 from accounts.domain import Group, Policy, Role, User, UserStatus
 from accounts.selectors import authorization_cache_forget, seats_of, user_get_by_email
-from cloudkida import clock
+from cloudkida import aws, clock
 from cloudkida.dynamo import check_tenant_id
 from cloudkida.errors import Conflict, NotFound, PaymentRequired, ServiceUnavailable, ValidationFailed
 from cloudkida.ids import new_ulid
@@ -227,16 +226,20 @@ def invitation_send(*, tenant: Tenant, user: User, temporary_password: str) -> N
     lands and is replaced by that one call.
     """
     login_url = f"{provisioning.tenant_base_url(tenant.slug)}/login/"
-    send_mail(
-        subject=f"You're invited to {tenant.name} on CloudKida",
-        message=(
-            f"Hello {user.name or user.email},\n\nYou have been invited to {tenant.name}.\n"
-            f"Sign in at {login_url} with\n  email: {user.email}\n  temporary password: {temporary_password}\n"
-            "You will choose your own password when you first sign in.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-        fail_silently=False,
+    text = (
+        f"Hello {user.name or user.email},\n\nYou have been invited to {tenant.name}.\n"
+        f"Sign in at {login_url} with\n  email: {user.email}\n  temporary password: {temporary_password}\n"
+        "You will choose your own password when you first sign in.\n"
+    )
+    # One SES request through the shared client: a bulk import sends thousands of these, and a new
+    # client (with django-ses's throttling pause) per message would cost more than the invitation.
+    aws.client("ses").send_email(
+        Source=settings.DEFAULT_FROM_EMAIL,
+        Destination={"ToAddresses": [user.email]},
+        Message={
+            "Subject": {"Data": f"You're invited to {tenant.name} on CloudKida", "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+        },
     )
 
 

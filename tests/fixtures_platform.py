@@ -83,9 +83,13 @@ def mail_to(address: str) -> list[str]:
     for message in sent_emails():
         if address not in str(message.destinations):
             continue
-        parsed = email.message_from_string(getattr(message, "raw_data", "") or "")
+        raw = getattr(message, "raw_data", None)
+        if raw is None:  # sent with SendEmail, not as a raw MIME message
+            bodies.append(str(message.body))
+            continue
+        parsed = email.message_from_string(raw)
         part = next((p for p in parsed.walk() if p.get_content_type() == "text/plain"), None)
-        bodies.append(part.get_payload(decode=True).decode() if part else str(getattr(message, "body", "")))
+        bodies.append(part.get_payload(decode=True).decode() if part else "")
     return bodies
 
 

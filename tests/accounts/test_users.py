@@ -83,8 +83,8 @@ def test_a_search_fills_its_page_even_when_matches_are_sparse():
 
 
 def test_invites_beyond_the_plans_seats_are_refused_with_402(acme, settings):
-    from tenants.plans import PLANS, Plan
     from tenants.domain import Tier
+    from tenants.plans import PLANS, Plan
 
     basic = PLANS[Tier.BASIC]
     PLANS[Tier.BASIC] = Plan(**{**basic.__dict__, "seats": 2})
@@ -176,8 +176,8 @@ def test_the_user_list_exports_as_csv_with_the_same_filters(acme):
 
 def test_seats_of_a_service_call_are_checked_too():
     register("acme")
-    from tenants.plans import PLANS, Plan
     from tenants.domain import Tier
+    from tenants.plans import PLANS, Plan
 
     basic = PLANS[Tier.BASIC]
     PLANS[Tier.BASIC] = Plan(**{**basic.__dict__, "seats": 1})
