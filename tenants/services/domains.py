@@ -69,7 +69,10 @@ def domain_add(*, tenant_id: str, domain: str, actor: str) -> CustomDomain:
     host = validate_domain(domain)
     tenant = tenant_get(tenant_id=tenant_id)
     limit = plan_for(tenant.tier).custom_domains
-    if len(repository.domains_of(tenant_id)) >= limit:
+    claimed = repository.domains_of(tenant_id)
+    if any(d.hostname == host for d in claimed):
+        raise Conflict(f"You have added {host} already.", code="already_exists", details={"field": "domain"})
+    if len(claimed) >= limit:
         raise PaymentRequired(
             f"Your plan allows {limit} custom domain{'s' if limit != 1 else ''}; remove one or move to a larger plan.",
             code="domain_limit_reached",
