@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -40,7 +39,7 @@ from accounts.services import (
     user_resend_invitation,
     user_update,
 )
-from cloudkida.apis import CSVParser, CSVRenderer, csv_response, page_of, validated
+from cloudkida.apis import CSVParser, DownloadNegotiation, csv_response, page_of, validated
 from cloudkida.errors import NotFound, ValidationFailed
 from cloudkida.idempotency import idempotent
 from cloudkida.identity.principal import Scope
@@ -280,7 +279,7 @@ CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="A CSV file (UTF-8,
 class UserExportApi(APIView):
     """The organisation's users as a CSV file (the same filters as the list)."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    content_negotiation_class = DownloadNegotiation
 
     @extend_schema(parameters=[UserFilter], responses={(200, "text/csv"): CSV_RESPONSE})
     def get(self, request):
@@ -402,7 +401,7 @@ class UserImportResumeApi(APIView):
 class UserImportTemplateApi(APIView):
     """The CSV template for a bulk import: the columns and two example rows."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    content_negotiation_class = DownloadNegotiation
 
     @extend_schema(responses={(200, "text/csv"): CSV_RESPONSE})
     def get(self, request):

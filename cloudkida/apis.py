@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotAcceptable, ParseError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
-from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -81,17 +80,15 @@ class CSVParser(BaseParser):
             raise ParseError("The body is not valid UTF-8.") from error
 
 
-class CSVRenderer(BaseRenderer):
-    """Lets a client that asks only for ``text/csv`` reach a CSV download; errors are still JSON text."""
+class DownloadNegotiation(DefaultContentNegotiation):
+    """For views that answer a file (CSV): a client asking for the file's type (``Accept: text/csv``) is not
+    refused with 406; the view's own response carries the file's type, and errors stay JSON."""
 
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        if isinstance(data, (bytes, str)):
-            return data.encode() if isinstance(data, str) else data
-        return json.dumps(data, default=str).encode()
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 def csv_response(header: list[str], rows: Iterable[Iterable[Any]], *, filename: str) -> HttpResponse:

@@ -10,11 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudkida.apis import CSVRenderer, csv_response, validated
+from cloudkida.apis import DownloadNegotiation, csv_response, validated
 from cloudkida.errors import NotFound, ValidationFailed
 from cloudkida.idempotency import idempotent
 from tenants.audit import event_details, event_summary
@@ -121,7 +120,7 @@ class AuditEventListApi(APIView):
 class AuditEventExportApi(APIView):
     """The audit log as a CSV file (the same filters; at most 10,000 events, newest first)."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    content_negotiation_class = DownloadNegotiation
 
     @extend_schema(
         parameters=[AuditFilter],
