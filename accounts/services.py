@@ -116,8 +116,15 @@ def user_invite(*, tenant_id: str, email: str, name: str, role: Role = Role.TENA
             "This email is already a user of your organisation.", code="already_exists", details={"field": "email"}
         )
     tenant = tenant_get(tenant_id=tenant_id)
+    seats = seats_of(tenant_id=tenant_id)
+    if seats is not None and repository.counts(tenant_id)[0] >= seats:  # before any sign-in is made
+        raise _seat_error(Conflict(code=repository.SEAT_LIMIT), seats)
     sub = _sign_in(tenant, email=email, name=name, role=role)
-    user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)
+    try:
+        user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)
+    except PaymentRequired:  # the last seat went meanwhile: take the new sign-in away again
+        cognito.remove_users(tenant.identity["user_pool_id"], [email])
+        raise
     audit(tenant_id, "user.invited", actor, user_id=user.user_id, email=email, role=role.value)
     return user
 

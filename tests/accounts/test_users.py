@@ -94,6 +94,8 @@ def test_invites_beyond_the_plans_seats_are_refused_with_402(acme, settings):
         refused = acme.post("/api/v1/users", {"email": "third@acme.example", "name": "Third"}, format="json")
         assert refused.status_code == 402 and refused.json()["code"] == "seat_limit_reached"
         assert refused.json()["details"]["seats"] == 2
+        pool = tenant_get(tenant_id=tid("acme")).identity["user_pool_id"]
+        assert cognito.user_attributes(pool, "third@acme.example") == {}  # no sign-in left behind
         assert acme.get("/api/v1/tenant").json()["seats"] == {"used": 2, "limit": 2, "available": 0, "plan": "Basic"}
         # A disabled user frees the seat; enabling them again needs one.
         acme.patch(f"/api/v1/users/{dev['user_id']}", {"version": dev["version"], "status": "DISABLED"}, format="json")
