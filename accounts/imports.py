@@ -49,6 +49,8 @@ CHUNK_ROWS = 100  # rows per chunk: one BatchGetItem of their email markers, one
 MAX_ROWS = 10_000
 MAX_GROUPS_PER_ROW = 10
 MAX_GROUPS_PER_FILE = 100
+# An import that has not moved for this long (its process died: a restarted `make run`) may be resumed.
+STALLED_SECONDS = 900
 COLUMNS = ("email", "name", "role", "groups")
 TEMPLATE = (
     "email,name,role,groups\r\n"
@@ -187,11 +189,14 @@ def user_import_report(
 
 
 def user_import_resume(*, tenant_id: str, import_id: str, actor: str = "system") -> UserImport:
-    """Start a FAILED import again from its checkpoint (rows already recorded are not redone)."""
+    """Start a FAILED import, or one that has not moved for ``STALLED_SECONDS``, again from its
+    checkpoint (rows already recorded are not redone); 409 ``invalid_state`` otherwise."""
     job = user_import_get(tenant_id=tenant_id, import_id=import_id)
-    if job.status is not ImportStatus.FAILED:
+    last = job.updated_at or job.created_at
+    stalled = not job.finished and (clock.now() - last).total_seconds() > STALLED_SECONDS
+    if job.status is not ImportStatus.FAILED and not stalled:
         raise Conflict(
-            f"Only a failed import can be resumed; this one is {job.status.value}.",
+            f"Only a failed or stalled import can be resumed; this one is {job.status.value}.",
             code="invalid_state",
             details={"status": job.status.value},
         )
@@ -397,6 +402,8 @@ def _reinvite(tenant: Tenant, user: User) -> None:
 
 
 def _join_groups(tenant_id: str, job: UserImport, result: ImportRow) -> None:
+    if not result.user_id:
+        return
     added_at = clock.to_iso(clock.now())
     for name in result.groups:
         group_id = job.group_ids.get(name)

@@ -512,6 +512,13 @@ def policy_set(*, tenant_id: str, group_id: str = "", expected_version: int, act
         allowed_regions=validate_regions(fields.get("allowed_regions")),
         version=expected_version,
     )
-    saved = repository.policy_put(tenant_id, policy)
+    try:
+        saved = repository.policy_put(tenant_id, policy)
+    except NotFound as error:  # a version for a policy never set
+        raise Conflict(
+            "The policy is not at that version; reload and try again.",
+            code="version_conflict",
+            details={"current_version": 0},
+        ) from error
     audit(tenant_id, "policy.set", actor, group_id=group_id or None, policy={f: fields.get(f) for f in sorted(fields)})
     return saved

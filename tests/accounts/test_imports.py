@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -15,7 +17,7 @@ from accounts import imports
 from accounts.api_keys import api_key_create
 from accounts.selectors import group_list, user_get_by_email, user_seats
 from accounts.services import user_create
-from cloudkida import aws, jobs
+from cloudkida import aws, clock, jobs
 from tenants.selectors import tenant_get
 from tests.conftest import tid
 from tests.fixtures_platform import mail_to
@@ -167,7 +169,10 @@ def test_a_crashed_import_resumes_from_its_checkpoint_without_duplicates(acme):
     assert again.status_code == 409 and again.json()["code"] == "invalid_state"
 
 
-def test_an_import_runs_in_slices_and_shows_progress_between_them(acme, settings):
+@pytest.fixture
+def lambda_invocations(settings):
+    """Jobs run the production way: each start is an asynchronous Lambda invocation, recorded here and
+    accepted (moto would need a deployed function); the test runs the invocation's event itself."""
     settings.CLOUDKIDA_JOB_RUNNER = "lambda"
     settings.CLOUDKIDA_JOBS_FUNCTION_NAME = "cloudkida-test"
     invoked = []
@@ -178,27 +183,41 @@ def test_an_import_runs_in_slices_and_shows_progress_between_them(acme, settings
             def capture(params, **kwargs):
                 invoked.append(dict(params))
 
-            def accepted(**kwargs):  # Lambda accepted the event (moto would need a deployed function)
+            def accepted(**kwargs):
                 return SimpleNamespace(status_code=202, headers={}), {"StatusCode": 202}
 
             client.meta.events.register("before-parameter-build.lambda.Invoke", capture)
             client.meta.events.register("before-call.lambda.Invoke", accepted)
 
     remove = aws.add_client_hook(hook)
-    try:
-        job = _post(acme, _csv(_class_of(150))).json()
-        assert job["status"] == "QUEUED" and job["processed_rows"] == 0
-        assert invoked[0]["InvocationType"] == "Event" and invoked[0]["FunctionName"] == "cloudkida-test"
-        event = __import__("json").loads(invoked[0]["Payload"])
-        assert event == jobs.lambda_event(imports.JOB, {"tenant_id": tid("acme"), "import_id": job["import_id"]})
-        # One slice with no time left does one chunk, then hands over to a new invocation.
-        assert jobs.run_slice(event["job"], event["params"], seconds=0) is False
-        running = acme.get(f"/api/v1/user-imports/{job['import_id']}").json()
-        assert running["status"] == "RUNNING" and running["processed_rows"] == 100
-        assert jobs.run_job(event) == {"job": imports.JOB, "finished": True}
-    finally:
-        remove()
+    yield invoked
+    remove()
+
+
+def test_an_import_runs_in_slices_and_shows_progress_between_them(acme, lambda_invocations):
+    job = _post(acme, _csv(_class_of(150))).json()
+    assert job["status"] == "QUEUED" and job["processed_rows"] == 0
+    invoked = lambda_invocations
+    assert invoked[0]["InvocationType"] == "Event" and invoked[0]["FunctionName"] == "cloudkida-test"
+    event = json.loads(invoked[0]["Payload"])
+    assert event == jobs.lambda_event(imports.JOB, {"tenant_id": tid("acme"), "import_id": job["import_id"]})
+    # One slice with no time left does one chunk, then hands over to a new invocation.
+    assert jobs.run_slice(event["job"], event["params"], seconds=0) is False
+    running = acme.get(f"/api/v1/user-imports/{job['import_id']}").json()
+    assert running["status"] == "RUNNING" and running["processed_rows"] == 100
+    assert jobs.run_job(event) == {"job": imports.JOB, "finished": True}
     assert acme.get(f"/api/v1/user-imports/{job['import_id']}").json()["created"] == 150
+
+
+def test_an_import_whose_process_died_can_be_resumed_once_it_has_stalled(acme, lambda_invocations, settings):
+    job = _post(acme, _csv(_class_of(3))).json()  # invoked, but the invocation never ran
+    early = acme.post(f"/api/v1/user-imports/{job['import_id']}/resume")
+    assert early.status_code == 409 and early.json()["code"] == "invalid_state"
+    settings.CLOUDKIDA_JOB_RUNNER = "inline"
+    later = datetime.now(UTC) + timedelta(seconds=imports.STALLED_SECONDS + 60)
+    with clock.frozen(later):
+        resumed = acme.post(f"/api/v1/user-imports/{job['import_id']}/resume")
+    assert resumed.status_code == 202 and resumed.json()["created"] == 3
 
 
 def test_files_that_are_not_an_import_are_refused_with_a_reason(acme, monkeypatch):
