@@ -118,8 +118,10 @@ def run_job(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     name, params = event["job"], event.get("params") or {}
     seconds = settings.CLOUDKIDA_JOB_SLICE_SECONDS
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        # Leave a minute of the invocation for the last unit of work and the hand-over.
-        seconds = min(seconds, context.get_remaining_time_in_millis() / 1000 - 60)
+        # Leave a quarter of the invocation (at least 10 s) for the last unit of work and the hand-over;
+        # a unit (an import's chunk) must fit in that, so give the jobs function minutes, not seconds.
+        remaining = context.get_remaining_time_in_millis() / 1000
+        seconds = min(seconds, remaining - max(10.0, remaining / 4))
     finished = run_slice(name, params, seconds=max(seconds, 1))
     if not finished:
         start(name, **params)

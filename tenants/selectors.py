@@ -17,7 +17,7 @@ from cloudkida.tenancy import CUSTOM, TENANT, HostMatch
 from tenants import repository
 from tenants.branding import ASSETS, DEFAULTS
 from tenants.domain import AuditEvent, CustomDomain, Isolation, SlugTarget, Tenant, TenantStatus, Tier
-from tenants.provisioning import tenant_base_url
+from tenants.provisioning import host_base_url, tenant_base_url
 
 _tenant_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
 _slug_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
@@ -243,14 +243,14 @@ def branding_for(tenant: Tenant | None) -> dict[str, str | bool]:
         "display_name": branding.get("display_name") or (tenant.name if tenant else "CloudKida"),
         **{k: branding.get(k) or v for k, v in DEFAULTS.items() if not k.endswith("_url") or k == "support_url"},
     }
-    base = tenant_base_url(tenant.slug) if tenant else ""
+    base = tenant_base_url(tenant.slug) if tenant else host_base_url(settings.CLOUDKIDA_BASE_DOMAIN)
     for asset in ASSETS:
         key = branding.get(f"{asset}_key", "")
         own = bool(tenant and key and key.startswith(assets.tenant_prefix(tenant.tenant_id)))
         path = f"/branding/{asset}?v={key.rsplit('-', 1)[-1].split('.')[0]}" if own else DEFAULTS[f"{asset}_url"]
         resolved[f"has_{asset}"] = own
         resolved[f"{asset}_url"] = path
-        resolved[f"{asset}_absolute_url"] = f"{base}{path}" if own else path
+        resolved[f"{asset}_absolute_url"] = f"{base}{path}"
     resolved["is_default"] = not branding
     return resolved
 
