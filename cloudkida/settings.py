@@ -225,6 +225,9 @@ SPECTACULAR_SETTINGS = {
         "TenantStatusEnum": "tenants.domain.TenantStatus",
         "UserStatusEnum": "accounts.domain.UserStatus",
         "StepStatusEnum": ["PENDING", "RUNNING", "SUCCEEDED", "FAILED"],
+        "ImportStatusEnum": "accounts.domain.ImportStatus",
+        "RowOutcomeEnum": "accounts.domain.RowOutcome",
+        "DomainStatusEnum": "tenants.domain.DomainStatus",
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",
