@@ -270,3 +270,21 @@ def test_a_key_needs_the_admin_scope_to_import_admins_and_imports_respect_seats(
     assert {r["reason"] for r in _report(acme, job["import_id"], outcome="invalid")} == {
         "every seat of the plan is taken (5)"
     }
+
+
+def test_an_uploaded_file_with_an_idempotency_key_is_imported_once(acme):
+    def post(text: str):
+        upload = io.BytesIO(text.encode())
+        upload.name = "class.csv"
+        return acme.post(
+            "/api/v1/user-imports", {"file": upload}, format="multipart", HTTP_IDEMPOTENCY_KEY="class-upload-1"
+        )
+
+    first = post(_csv(_class_of(2)))
+    assert first.status_code == 202, first.content
+    again = post(_csv(_class_of(2)))
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["import_id"] == first.json()["import_id"]
+    other = post(_csv(_class_of(3)))
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert len(acme.get("/api/v1/user-imports").json()["results"]) == 1
