@@ -59,10 +59,6 @@ def ensure_user(pool_id: str, *, tenant_id: str, email: str, name: str, role: st
     return attributes.get("sub", "")
 
 
-class AlreadySignedIn(Exception):
-    """The user has chosen a password already: there is no invitation to send again."""
-
-
 def temporary_password(length: int = 16) -> str:
     """A random temporary password that satisfies every CloudKida pool's password policy."""
     alphabet = string.ascii_letters + string.digits + _PASSWORD_SYMBOLS
@@ -79,9 +75,10 @@ def temporary_password(length: int = 16) -> str:
 
 def invite(
     pool_id: str, *, tenant_id: str, email: str, name: str, role: str, group: str | None, temporary_password: str
-) -> str:
+) -> tuple[str, bool]:
     """The tenant user in Cognito with ``temporary_password`` (Cognito sends nothing: we email it);
-    returns its ``sub``. One AdminCreateUser (plus AdminAddUserToGroup in the pooled pool).
+    returns its ``sub`` and whether that password is now the one to send. One AdminCreateUser (plus
+    AdminAddUserToGroup in the pooled pool).
 
     Idempotent: a sign-in of the same tenant that exists and never signed in gets this password instead
     (an import resumed after a crash); EmailTaken for an address of another tenant in the same pool.
@@ -102,24 +99,22 @@ def invite(
             ],
         )["User"]
         attributes = {a["Name"]: a["Value"] for a in user["Attributes"]}
+        fresh = True
     except ClientError as error:
         if _code(error) != "UsernameExistsException":
             raise
         attributes = user_attributes(pool_id, email)
         if attributes.get("custom:tenantId") != tenant_id:
             raise EmailTaken(email) from error
-        try:
-            reset_temporary_password(pool_id, email, temporary_password)
-        except AlreadySignedIn:
-            pass
+        fresh = reset_temporary_password(pool_id, email, temporary_password)
     if group:
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
-    return attributes.get("sub", "")
+    return attributes.get("sub", ""), fresh
 
 
-def reset_temporary_password(pool_id: str, username: str, password: str) -> None:
+def reset_temporary_password(pool_id: str, username: str, temporary_password: str) -> bool:
     """Give a user who never signed in a new temporary password (a re-sent invitation); the first
-    sign-in with it must still choose a new one. AlreadySignedIn if the user has a password of their own.
+    sign-in with it must still choose a new one. False (nothing changed) for a user who chose a password.
 
     (Not ``AdminCreateUser(MessageAction=RESEND)``: Cognito would email its own message, and moto makes a
     second user of it in pools that sign in by email.)
@@ -127,8 +122,9 @@ def reset_temporary_password(pool_id: str, username: str, password: str) -> None
     cognito = aws.client("cognito-idp")
     found = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
     if found.get("UserStatus") != NEVER_SIGNED_IN:
-        raise AlreadySignedIn(username)
-    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=False)
+        return False
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=temporary_password, Permanent=False)
+    return True
 
 
 def user_attributes(pool_id: str, username: str) -> dict[str, str]:

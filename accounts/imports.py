@@ -336,7 +336,7 @@ def _process(
             result.user_id = user_id
             if made_by == job.import_id:  # made by this import before it was interrupted
                 result.outcome = RowOutcome.CREATED
-                _reinvite(tenant, user)
+                _reinvite(tenant, user, job.created_by)
             else:
                 result.outcome = RowOutcome.ALREADY_MEMBER
         elif free is not None and free <= 0:
@@ -356,7 +356,7 @@ def _create(tenant: Tenant, job: UserImport, result: ImportRow, role: Role, seat
     tenant_id, pool_id = tenant.tenant_id, tenant.identity["user_pool_id"]
     password = cognito.temporary_password()
     try:
-        sub = cognito.invite(
+        sub, _fresh = cognito.invite(
             pool_id,
             tenant_id=tenant_id,
             email=result.email,
@@ -387,18 +387,18 @@ def _create(tenant: Tenant, job: UserImport, result: ImportRow, role: Role, seat
         current = repository.get_by_email(tenant_id, result.email)  # joined meanwhile
         result.outcome, result.user_id = RowOutcome.ALREADY_MEMBER, current.user_id if current else ""
         return current
-    invitation_send(tenant=tenant, user=user, temporary_password=password)
     result.outcome, result.user_id = RowOutcome.CREATED, user.user_id
+    if not invitation_send(
+        tenant=tenant, email=user.email, name=user.name, temporary_password=password, actor=job.created_by
+    ):
+        result.reason = "the invitation email was refused; send it again from the user's page"
     return user
 
 
-def _reinvite(tenant: Tenant, user: User) -> None:
+def _reinvite(tenant: Tenant, user: User, actor: str) -> None:
     password = cognito.temporary_password()
-    try:
-        cognito.reset_temporary_password(tenant.identity["user_pool_id"], user.email, password)
-    except cognito.AlreadySignedIn:
-        return
-    invitation_send(tenant=tenant, user=user, temporary_password=password)
+    if cognito.reset_temporary_password(tenant.identity["user_pool_id"], user.email, password):
+        invitation_send(tenant=tenant, email=user.email, name=user.name, temporary_password=password, actor=actor)
 
 
 def _join_groups(tenant_id: str, job: UserImport, result: ImportRow) -> None:

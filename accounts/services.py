@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 
 from accounts import cognito, repository
@@ -213,41 +214,47 @@ def user_resend_invitation(*, tenant_id: str, user_id: str, actor: str = "system
         raise Conflict("Enable the user before inviting them again.", code="user_disabled")
     tenant = tenant_get_cached(tenant_id=tenant_id)
     password = cognito.temporary_password()
-    try:
-        cognito.reset_temporary_password(tenant.identity["user_pool_id"], user.email, password)
-    except cognito.AlreadySignedIn as error:
+    if not cognito.reset_temporary_password(tenant.identity["user_pool_id"], user.email, password):
         raise Conflict(
             "This user has already signed in and chosen a password; they can reset it from the sign-in page.",
             code="already_signed_in",
-        ) from error
-    invitation_send(tenant=tenant, user=user, temporary_password=password)
+        )
+    sent = invitation_send(tenant=tenant, email=user.email, name=user.name, temporary_password=password, actor=actor)
+    if not sent:
+        raise ServiceUnavailable(
+            "The invitation email could not be sent; try again shortly.", code="invitation_not_sent"
+        )
     audit(tenant_id, "user.invitation_resent", actor, user_id=user_id, email=user.email)
     return user
 
 
-def invitation_send(*, tenant: Tenant, user: User, temporary_password: str) -> None:
+def invitation_send(*, tenant: Tenant, email: str, name: str, temporary_password: str, actor: str = "system") -> bool:
     """The one place this module emails an invitation with a temporary password (resend, bulk import).
+    Returns False, audited as ``user.invitation_failed``, if the email was refused.
 
-    MERGE NOTE: the branded email is ``accounts.invitations.send_invitation(tenant=, user=,
-    temporary_password=)`` (the portal's invitation work); this body is the plain stand-in until that
-    lands and is replaced by that one call.
+    MERGE NOTE: this is the signature of ``accounts.invitations.send_invitation`` (the branded email);
+    once both are in one tree this body becomes that one call. Until then a plain email through the shared
+    SES client (a bulk import sends thousands: no new client and throttling pause per message).
     """
     login_url = f"{provisioning.tenant_base_url(tenant.slug)}/login/"
     text = (
-        f"Hello {user.name or user.email},\n\nYou have been invited to {tenant.name}.\n"
-        f"Sign in at {login_url} with\n  email: {user.email}\n  temporary password: {temporary_password}\n"
+        f"Hello {name or email},\n\nYou have been invited to {tenant.name}.\n"
+        f"Sign in at {login_url} with\n  email: {email}\n  temporary password: {temporary_password}\n"
         "You will choose your own password when you first sign in.\n"
     )
-    # One SES request through the shared client: a bulk import sends thousands of these, and a new
-    # client (with django-ses's throttling pause) per message would cost more than the invitation.
-    aws.client("ses").send_email(
-        Source=settings.DEFAULT_FROM_EMAIL,
-        Destination={"ToAddresses": [user.email]},
-        Message={
-            "Subject": {"Data": f"You're invited to {tenant.name} on CloudKida", "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
-        },
-    )
+    try:
+        aws.client("ses").send_email(
+            Source=settings.DEFAULT_FROM_EMAIL,
+            Destination={"ToAddresses": [email]},
+            Message={
+                "Subject": {"Data": f"You're invited to {tenant.name} on CloudKida", "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+            },
+        )
+    except ClientError as error:
+        audit(tenant.tenant_id, "user.invitation_failed", actor, email=email, reason=str(error)[:300])
+        return False
+    return True
 
 
 def learner_register(*, email: str, name: str, client_address: str = "") -> User:
