@@ -67,6 +67,9 @@ _ROLES = {
 }
 
 
+_FILE = {"field": "file"}  # errors about the file belong next to the form's file field
+
+
 def user_import_template() -> str:
     """The CSV template a tenant admin downloads (header and two example rows)."""
     return TEMPLATE
@@ -80,13 +83,13 @@ def _rows(text: str) -> list[dict[str, str]]:
     except StopIteration:
         header = []
     except csv.Error as error:
-        raise ValidationFailed(f"The file is not valid CSV: {error}.", code="invalid_csv") from error
+        raise ValidationFailed(f"The file is not valid CSV: {error}.", code="invalid_csv", details=_FILE) from error
     missing = [c for c in ("email", "name") if c not in header]
     if missing:
         raise ValidationFailed(
             "The first line must name the columns: email, name, role, groups (download the template).",
             code="invalid_csv",
-            details={"missing_columns": missing},
+            details={**_FILE, "missing_columns": missing},
         )
     index = {c: header.index(c) for c in COLUMNS if c in header}
     rows = []
@@ -99,10 +102,10 @@ def _rows(text: str) -> list[dict[str, str]]:
                 raise ValidationFailed(
                     f"A file may have at most {MAX_ROWS} rows; split it.",
                     code="too_many_rows",
-                    details={"max_rows": MAX_ROWS},
+                    details={**_FILE, "max_rows": MAX_ROWS},
                 )
     except csv.Error as error:
-        raise ValidationFailed(f"The file is not valid CSV: {error}.", code="invalid_csv") from error
+        raise ValidationFailed(f"The file is not valid CSV: {error}.", code="invalid_csv", details=_FILE) from error
     return rows
 
 
@@ -112,7 +115,7 @@ def _decode(data: bytes | str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValidationFailed("Save the file as UTF-8 CSV.", code="invalid_csv") from error
+        raise ValidationFailed("Save the file as UTF-8 CSV.", code="invalid_csv", details=_FILE) from error
 
 
 def _groups(value: str) -> list[str]:
@@ -135,7 +138,7 @@ def user_import_start(*, tenant_id: str, data: bytes | str, filename: str = "", 
     text = _decode(data)
     rows = _rows(text)
     if not rows:
-        raise ValidationFailed("The file has no rows to import.", code="empty_import")
+        raise ValidationFailed("The file has no rows to import.", code="empty_import", details=_FILE)
     import_id = new_ulid()
     key = f"{assets.tenant_prefix(tenant_id)}imports/{import_id}.csv"
     body = text.encode("utf-8")

@@ -28,15 +28,16 @@ IMAGE_TYPES = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP
 MAX_LOGIN_MESSAGE = 500
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
-# What a tenant with no branding shows: CloudKida's own (the portal's stylesheet and static files).
+# What a tenant with no branding shows: CloudKida's own (the colours of the portal's stylesheet,
+# cloudkida/static/cloudkida/app.css, its favicon, and no logo image: the name is shown instead).
 DEFAULTS = {
-    "primary_color": "#1f4fd1",
-    "accent_color": "#f59e0b",
+    "primary_color": "#1f6feb",
+    "accent_color": "#0b3d91",
     "support_email": "support@cloudkida.com",
     "support_url": "https://cloudkida.com/support",
     "login_message": "",
-    "logo_url": "/static/cloudkida/logo.png",
-    "favicon_url": "/static/cloudkida/favicon.png",
+    "logo_url": "",
+    "favicon_url": "/static/cloudkida/favicon.svg",
 }
 TEXT_FIELDS = ("display_name", "primary_color", "accent_color", "support_email", "support_url", "login_message")
 
@@ -48,7 +49,7 @@ def _invalid(field: str, message: str, code: str = "invalid_branding") -> Valida
 def validate_colour(value: str, field: str) -> str:
     value = (value or "").strip()
     if not HEX_COLOUR.match(value):
-        raise _invalid(field, "Give a colour as a hex value such as #1f4fd1.", "invalid_colour")
+        raise _invalid(field, "Give a colour as a hex value such as #1f6feb.", "invalid_colour")
     if len(value) == 4:
         value = "#" + "".join(c * 2 for c in value[1:])
     return value.lower()

@@ -235,8 +235,9 @@ def branding_for(tenant: Tenant | None) -> dict[str, str | bool]:
 
     ``display_name``, ``primary_color``, ``accent_color`` (``#rrggbb``), ``support_email``,
     ``support_url``, ``login_message`` (plain text: escape it), ``logo_url``, ``favicon_url`` (paths on the
-    tenant's own host, or CloudKida's static files), ``logo_absolute_url`` and ``favicon_absolute_url``
-    (for emails), ``has_logo``, ``has_favicon`` and ``is_default`` (nothing set).
+    tenant's own host, or CloudKida's static favicon; ``logo_url`` is "" without a logo: show the name),
+    ``logo_absolute_url`` and ``favicon_absolute_url`` (for emails), ``has_logo``, ``has_favicon`` and
+    ``is_default`` (nothing set).
     """
     branding = dict(tenant.branding) if tenant else {}
     resolved: dict[str, str | bool] = {
@@ -250,7 +251,7 @@ def branding_for(tenant: Tenant | None) -> dict[str, str | bool]:
         path = f"/branding/{asset}?v={key.rsplit('-', 1)[-1].split('.')[0]}" if own else DEFAULTS[f"{asset}_url"]
         resolved[f"has_{asset}"] = own
         resolved[f"{asset}_url"] = path
-        resolved[f"{asset}_absolute_url"] = f"{base}{path}"
+        resolved[f"{asset}_absolute_url"] = f"{base}{path}" if path else ""
     resolved["is_default"] = not branding
     return resolved
 

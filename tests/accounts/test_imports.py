@@ -235,7 +235,7 @@ def test_files_that_are_not_an_import_are_refused_with_a_reason(acme, monkeypatc
     assert latin.status_code == 400
     monkeypatch.setattr(imports, "MAX_ROWS", 3)
     too_many = _post(acme, _csv(_class_of(4)))
-    assert too_many.status_code == 400 and too_many.json()["details"] == {"max_rows": 3}
+    assert too_many.status_code == 400 and too_many.json()["details"] == {"field": "file", "max_rows": 3}
     assert acme.post("/api/v1/user-imports", {"nofile": "x"}, format="multipart").status_code == 400
     assert acme.get("/api/v1/user-imports").json()["results"] == []
 

@@ -188,3 +188,15 @@ def test_seats_of_a_service_call_are_checked_too():
             user_create(tenant_id=tid("acme"), email="x@acme.example", name="X")
     finally:
         PLANS[Tier.BASIC] = basic
+
+
+def test_deleting_a_user_with_a_key_needs_the_admin_scope(acme):
+    from accounts.api_keys import api_key_create
+    from tests.identity.conftest import with_key
+
+    dev = _invite(acme, "dev@acme.example", "Dev")
+    _k, write = api_key_create(tenant_id=tid("acme"), name="w", scope="write", created_by="t")
+    refused = with_key(write).delete(f"/api/v1/users/{dev['user_id']}")
+    assert refused.status_code == 403 and refused.json()["details"]["needs"] == "admin"
+    _k, admin = api_key_create(tenant_id=tid("acme"), name="a", scope="admin", created_by="t")
+    assert with_key(admin).delete(f"/api/v1/users/{dev['user_id']}").status_code == 204

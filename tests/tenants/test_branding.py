@@ -41,10 +41,11 @@ def test_a_tenant_with_no_branding_gets_cloudkidas_defaults(acme):
     tenant = tenant_get(tenant_id=tid("acme"))
     resolved = branding_for(tenant)
     assert resolved["display_name"] == "Acme Org" and resolved["is_default"] is True
-    assert resolved["primary_color"] == "#1f4fd1" and resolved["logo_url"].startswith("/static/")
+    assert resolved["primary_color"] == "#1f6feb" and resolved["logo_url"] == ""
+    assert resolved["favicon_url"].startswith("/static/") and resolved["favicon_absolute_url"].startswith("http")
     assert resolved["has_logo"] is False and resolved["login_message"] == ""
     assert branding_for(None)["display_name"] == "CloudKida"
-    assert acme.get("/api/v1/tenant/branding").json()["primary_color"] == "#1f4fd1"
+    assert acme.get("/api/v1/tenant/branding").json()["primary_color"] == "#1f6feb"
 
 
 def test_branding_fields_are_validated_and_cleared(acme):
@@ -79,7 +80,7 @@ def test_branding_fields_are_validated_and_cleared(acme):
     too_long = acme.patch("/api/v1/tenant/branding", {"version": body["version"], "login_message": "x" * 501})
     assert too_long.status_code == 400
     cleared = acme.patch("/api/v1/tenant/branding", {"version": body["version"], "primary_color": ""}, format="json")
-    assert cleared.json()["primary_color"] == "#1f4fd1" and cleared.json()["display_name"] == "Acme Academy"
+    assert cleared.json()["primary_color"] == "#1f6feb" and cleared.json()["display_name"] == "Acme Academy"
     stale = acme.patch("/api/v1/tenant/branding", {"version": body["version"], "accent_color": "#000"})
     assert stale.status_code == 409
     actions = [e["action"] for e in acme.get("/api/v1/audit-events").json()["results"]]
@@ -152,7 +153,7 @@ def test_a_new_logo_replaces_the_old_object_and_delete_goes_back_to_the_default(
     upload(acme, "favicon", image("PNG", size=(32, 32)), "f.png")
     removed = acme.delete("/api/v1/tenant/branding/logo")
     assert removed.status_code == 200 and removed.json()["has_logo"] is False and removed.json()["has_favicon"]
-    assert removed.json()["logo_url"].startswith("/static/")
+    assert removed.json()["logo_url"] == ""
     assert [k.rsplit("/", 1)[-1].split("-")[0] for k in keys()] == ["favicon"]
     assert APIClient(HTTP_HOST="acme.localhost").get("/branding/logo").status_code == 404
     assert acme.put("/api/v1/tenant/branding/banner", {}, format="multipart").status_code == 404
