@@ -48,6 +48,7 @@ ROUTES: tuple[Route, ...] = (
     Route("registration-status", "/api/v1/registrations/{tenant_id}", {"GET": PUBLIC}),
     Route("learner-registration-create", "/api/v1/learner-registrations", {"POST": PUBLIC}),
     Route("tenant-config", "/api/v1/tenant-config/{slug}", {"GET": PUBLIC}),
+    Route("plan-list", "/api/v1/plans", {"GET": PUBLIC}),
     # System admins manage every tenant; customer support may only read.
     Route("tenant-list", "/api/v1/tenants", {"GET": rule(SA, CS)}),
     Route("tenant-detail", "/api/v1/tenants/{tenant_id}", {"GET": rule(SA, CS), "PATCH": rule(SA)}),
@@ -58,9 +59,54 @@ ROUTES: tuple[Route, ...] = (
     Route("me", "/api/v1/me", {"GET": rule(TA, TU, key=Scope.READ)}),
     Route("my-tenant", "/api/v1/tenant", {"GET": rule(TA, TU, key=Scope.READ), "PATCH": rule(TA)}),
     Route("user-list", "/api/v1/users", {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)}),
+    Route("user-export", "/api/v1/users/export", {"GET": rule(TA, key=Scope.READ)}),
     Route(
-        "user-detail", "/api/v1/users/{user_id}", {"GET": rule(TA, key=Scope.READ), "PATCH": rule(TA, key=Scope.WRITE)}
+        "user-detail",
+        "/api/v1/users/{user_id}",
+        {"GET": rule(TA, key=Scope.READ), "PATCH": rule(TA, key=Scope.WRITE), "DELETE": rule(TA, key=Scope.ADMIN)},
     ),
+    Route("user-resend-invitation", "/api/v1/users/{user_id}/resend-invitation", {"POST": rule(TA, key=Scope.WRITE)}),
+    Route(
+        "user-import-list", "/api/v1/user-imports", {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)}
+    ),
+    Route("user-import-template", "/api/v1/user-imports/template", {"GET": rule(TA, key=Scope.READ)}),
+    Route("user-import-detail", "/api/v1/user-imports/{import_id}", {"GET": rule(TA, key=Scope.READ)}),
+    Route("user-import-resume", "/api/v1/user-imports/{import_id}/resume", {"POST": rule(TA, key=Scope.WRITE)}),
+    Route("group-list", "/api/v1/groups", {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)}),
+    Route(
+        "group-detail",
+        "/api/v1/groups/{group_id}",
+        {"GET": rule(TA, key=Scope.READ), "PATCH": rule(TA, key=Scope.WRITE), "DELETE": rule(TA, key=Scope.WRITE)},
+    ),
+    Route(
+        "group-member-list",
+        "/api/v1/groups/{group_id}/members",
+        {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)},
+    ),
+    Route("group-member-detail", "/api/v1/groups/{group_id}/members/{user_id}", {"DELETE": rule(TA, key=Scope.WRITE)}),
+    Route(
+        "group-policy",
+        "/api/v1/groups/{group_id}/policy",
+        {"GET": rule(TA, key=Scope.READ), "PUT": rule(TA, key=Scope.WRITE)},
+    ),
+    Route(
+        "tenant-policy", "/api/v1/policies/tenant", {"GET": rule(TA, key=Scope.READ), "PUT": rule(TA, key=Scope.WRITE)}
+    ),
+    Route("audit-event-list", "/api/v1/audit-events", {"GET": rule(TA, key=Scope.READ)}),
+    Route("audit-event-export", "/api/v1/audit-events/export", {"GET": rule(TA, key=Scope.READ)}),
+    Route(
+        "tenant-branding",
+        "/api/v1/tenant/branding",
+        {"GET": rule(TA, key=Scope.READ), "PATCH": rule(TA, key=Scope.WRITE)},
+    ),
+    Route(
+        "tenant-branding-asset",
+        "/api/v1/tenant/branding/{asset}",
+        {"PUT": rule(TA, key=Scope.WRITE), "DELETE": rule(TA, key=Scope.WRITE)},
+    ),
+    Route("domain-list", "/api/v1/domains", {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.ADMIN)}),
+    Route("domain-detail", "/api/v1/domains/{domain}", {"DELETE": rule(TA, key=Scope.ADMIN)}),
+    Route("domain-verify", "/api/v1/domains/{domain}/verify", {"POST": rule(TA, key=Scope.ADMIN)}),
     Route("api-key-list", "/api/v1/api-keys", {"GET": rule(TA), "POST": rule(TA)}),
     Route("api-key-detail", "/api/v1/api-keys/{key_id}", {"DELETE": rule(TA)}),
 )

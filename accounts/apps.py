@@ -7,13 +7,17 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import schema  # noqa: F401 - registers the OpenAPI security schemes
+        from accounts import imports, schema  # noqa: F401 - schema registers the OpenAPI security schemes
         from accounts.admin import api_keys_panel, people_panel
         from accounts.services import TenantMembers
+        from cloudkida import jobs
         from tenants import ports
+        from tenants.audit import describe_actions
 
         for kind in ITEM_KINDS:
             register(kind)
+        jobs.register(imports.JOB, imports.run_slice)
+        describe_actions(AUDIT_ACTIONS)
         members = TenantMembers()
         ports.register_members(members)
         ports.add_listener(members)
@@ -33,4 +37,32 @@ ITEM_KINDS = (
     ItemKind("group-member", TENANT_DATA, TENANT, TENANT_PARTITION, "MEMBER#", "a user in a group (by group)"),
     ItemKind("user-group", TENANT_DATA, TENANT, TENANT_PARTITION, "INGROUP#", "a user in a group (by user)"),
     ItemKind("policy", TENANT_DATA, TENANT, TENANT_PARTITION, "POLICY#", "what the tenant or a group allows"),
+    ItemKind("user-import", TENANT_DATA, TENANT, TENANT_PARTITION, "IMPORT#", "a bulk import of users (a job)"),
+    ItemKind(
+        "user-import-report", TENANT_DATA, TENANT, TENANT_PARTITION, "IMPORTROW#", "one chunk of an import's report"
+    ),
 )
+
+# How the audit log reads accounts' actions ({detail} placeholders; see tenants.audit).
+AUDIT_ACTIONS = {
+    "user.invited": "Invited {email} as {role}",
+    "user.joined": "Joined as a learner",
+    "user.role_changed": "Changed a user's role from {from} to {to}",
+    "user.enabled": "Enabled {email}",
+    "user.disabled": "Disabled {email}",
+    "user.renamed": "Renamed a user",
+    "user.deleted": "Deleted {email}",
+    "user.invitation_resent": "Sent {email} a new invitation",
+    "users.import_started": "Started importing {rows} rows from {file}",
+    "users.imported": "Imported {rows} rows: {created} created, {already_members} already members, {invalid} invalid",
+    "users.import_failed": "An import stopped: {error}",
+    "users.import_resumed": "Resumed an import from row {from_row}",
+    "group.created": "Created the group {name}",
+    "group.updated": "Changed a group ({fields})",
+    "group.deleted": "Deleted the group {name}",
+    "group.member_added": "Added a user to a group",
+    "group.member_removed": "Removed a user from a group",
+    "policy.set": "Changed a policy ({policy})",
+    "api_key.created": "Created the API key {name} ({scope})",
+    "api_key.revoked": "Revoked the API key {name}",
+}

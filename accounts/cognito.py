@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError
 
 from cloudkida import aws
 
+NEVER_SIGNED_IN = "FORCE_CHANGE_PASSWORD"
+
 _GONE = {"UserNotFoundException", "ResourceNotFoundException"}
 
 
@@ -61,11 +63,15 @@ def ensure_user(
 
 
 def reset_temporary_password(pool_id: str, username: str, temporary_password: str) -> bool:
-    """Give a user who has not signed in yet a new temporary password; False (nothing changed) for a user
-    who already chose a password."""
+    """Give a user who never signed in a new temporary password (a re-sent invitation); the first
+    sign-in with it must still choose a new one. False (nothing changed) for a user who chose a password.
+
+    (Not ``AdminCreateUser(MessageAction=RESEND)``: Cognito would email its own message, and moto makes a
+    second user of it in pools that sign in by email.)
+    """
     cognito = aws.client("cognito-idp")
-    status = cognito.admin_get_user(UserPoolId=pool_id, Username=username).get("UserStatus")
-    if status != "FORCE_CHANGE_PASSWORD":
+    found = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+    if found.get("UserStatus") != NEVER_SIGNED_IN:
         return False
     cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=temporary_password, Permanent=False)
     return True

@@ -90,4 +90,74 @@ class EffectivePolicy:
         return self.allowed_regions is None or region in self.allowed_regions
 
 
-__all__ = ["ApiKey", "EffectivePolicy", "Group", "Policy", "Role", "Scope", "User", "UserStatus"]
+__all__ = [
+    "ApiKey",
+    "EffectivePolicy",
+    "Group",
+    "ImportRow",
+    "ImportStatus",
+    "Policy",
+    "Role",
+    "RowOutcome",
+    "Scope",
+    "User",
+    "UserImport",
+    "UserStatus",
+]
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class RowOutcome(StrEnum):
+    CREATED = "created"
+    ALREADY_MEMBER = "already_member"
+    INVALID = "invalid"
+
+
+@dataclass
+class ImportRow:
+    """One row of a bulk import and what became of it (``row`` counts from 1, the header excluded)."""
+
+    row: int
+    email: str
+    name: str
+    role: str
+    groups: list[str]
+    outcome: RowOutcome
+    reason: str = ""  # why a row is invalid
+    user_id: str = ""
+
+
+@dataclass
+class UserImport:
+    """A bulk import of users from a CSV file, run as a job in chunks with a checkpoint (``next_chunk``)."""
+
+    tenant_id: str
+    import_id: str
+    status: ImportStatus
+    created_at: datetime
+    created_by: str
+    filename: str
+    total_rows: int
+    file_key: str  # the uploaded file in the assets bucket, under the tenant's prefix
+    processed_rows: int = 0
+    created: int = 0
+    already_members: int = 0
+    invalid: int = 0
+    next_chunk: int = 0
+    group_ids: dict[str, str] = field(default_factory=dict)  # group name in the file -> group id
+    groups_resolved: bool = False  # the file's groups were found or created (once, at the start)
+    groups_created: int = 0
+    error: str = ""
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {ImportStatus.SUCCEEDED, ImportStatus.FAILED}

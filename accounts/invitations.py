@@ -17,7 +17,7 @@ import secrets
 import string
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from tenants import provisioning
@@ -51,6 +51,18 @@ def _brand(tenant: Tenant) -> dict:
     return brand
 
 
+_connections: dict[str, object] = {}
+
+
+def _connection():
+    """One mail connection per backend per process: django-ses opens a boto3 client (and asks SES for
+    its quota) per connection, which a bulk import would otherwise pay per message."""
+    backend = settings.EMAIL_BACKEND
+    if backend not in _connections:
+        _connections[backend] = get_connection(backend)
+    return _connections[backend]
+
+
 def send_invitation(*, tenant: Tenant, email: str, name: str, temporary_password: str, actor: str = "system") -> bool:
     """Email the invitation (sign-in address, temporary password, link to the tenant's portal) in the
     tenant's branding. Returns False, audited as ``user.invitation_failed``, if the email was refused."""
@@ -69,6 +81,7 @@ def send_invitation(*, tenant: Tenant, email: str, name: str, temporary_password
         body=render_to_string("emails/invitation.txt", context),
         from_email=f"{brand['display_name']} via CloudKida <{settings.DEFAULT_FROM_EMAIL}>",
         to=[email],
+        connection=_connection(),
         reply_to=[brand["support_email"]] if brand.get("support_email") else None,
     )
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")

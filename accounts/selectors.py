@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from django.conf import settings
 
 from accounts import repository
-from accounts.domain import EffectivePolicy, Group, Policy, User
+from accounts.domain import EffectivePolicy, Group, Policy, Role, User, UserStatus
 from cloudkida.cache import TTLCache
 from cloudkida.dynamo import Page
-from cloudkida.errors import NotFound
+from cloudkida.errors import NotFound, ValidationFailed
+from tenants.plans import plan_for
+from tenants.selectors import tenant_get_cached
 
 # Every credential's role and status come from the user record through this cache, so a role change or
 # a disabled user takes effect within CLOUDKIDA_AUTHZ_CACHE_SECONDS (at once when it is 0).
@@ -26,9 +31,72 @@ def user_get_by_email(*, tenant_id: str, email: str) -> User | None:
     return repository.get_by_email(tenant_id, email)
 
 
-def user_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) -> Page:
-    """A page of the tenant's users; the cursor is valid for this tenant's list only."""
-    return repository.list_page(tenant_id, limit=limit, cursor=cursor)
+MAX_SEARCH_LENGTH = 100
+
+
+def _search(q: str | None) -> str:
+    q = " ".join((q or "").split())
+    if len(q) > MAX_SEARCH_LENGTH:
+        raise ValidationFailed(
+            f"Search for at most {MAX_SEARCH_LENGTH} characters.", code="invalid_search", details={"field": "q"}
+        )
+    return q
+
+
+def user_list(
+    *,
+    tenant_id: str,
+    limit: int = 50,
+    cursor: str | None = None,
+    q: str | None = None,
+    role: Role | str | None = None,
+    status: UserStatus | str | None = None,
+) -> Page:
+    """A page of the tenant's users (``Page.items``: ``User``), optionally only those whose name or email
+    contains ``q`` (case-insensitive) and of one ``role`` and/or ``status``. The cursor is valid for this
+    tenant and exactly these filters; a page may hold fewer than ``limit`` users and still have a cursor."""
+    return repository.list_page(
+        tenant_id,
+        limit=limit,
+        cursor=cursor,
+        role=Role(role) if role else None,
+        status=UserStatus(status) if status else None,
+        search=_search(q),
+    )
+
+
+def user_iter(
+    *, tenant_id: str, q: str | None = None, role: Role | str | None = None, status: UserStatus | str | None = None
+) -> Iterator[User]:
+    """Every user matching the filters, page by page (the CSV export)."""
+    cursor = None
+    while True:
+        page = user_list(tenant_id=tenant_id, limit=100, cursor=cursor, q=q, role=role, status=status)
+        yield from page.items
+        cursor = page.cursor
+        if not cursor:
+            return
+
+
+@dataclass(frozen=True)
+class Seats:
+    used: int  # active users (disabled users free their seat)
+    limit: int | None  # the plan's seats; None for the shared learners tenant (no limit)
+
+    @property
+    def available(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+
+def seats_of(*, tenant_id: str) -> int | None:
+    """How many active users the tenant's plan allows (None: no limit, the shared learners tenant)."""
+    tenant = tenant_get_cached(tenant_id=tenant_id)
+    return None if tenant.is_default else plan_for(tenant.tier).seats
+
+
+def user_seats(*, tenant_id: str) -> Seats:
+    """Seats used against the plan's limit (one GetItem of the tenant's user counts)."""
+    return Seats(used=repository.counts(tenant_id)[0], limit=seats_of(tenant_id=tenant_id))
 
 
 def user_find(*, tenant_id: str, user_id: str) -> User | None:
@@ -69,6 +137,19 @@ def group_member_ids(*, tenant_id: str, group_id: str, limit: int = 50, cursor: 
     """A page of the user ids in a group."""
     group_get(tenant_id=tenant_id, group_id=group_id)
     return repository.member_page(tenant_id, group_id, limit=limit, cursor=cursor)
+
+
+def group_members(*, tenant_id: str, group_id: str, limit: int = 50, cursor: str | None = None) -> Page:
+    """A page of a group's members as ``User``s (two requests: the memberships, one BatchGetItem)."""
+    page = group_member_ids(tenant_id=tenant_id, group_id=group_id, limit=limit, cursor=cursor)
+    found = repository.get_many(tenant_id, page.items) if page.items else {}
+    page.items = [found[u][0] for u in page.items if u in found]
+    return page
+
+
+def user_groups(*, tenant_id: str, user_id: str) -> list[Group]:
+    """The groups a user is in, by name (two requests: the memberships, one BatchGetItem)."""
+    return sorted(repository.groups_get(tenant_id, repository.groups_of(tenant_id, user_id)), key=lambda g: g.name)
 
 
 def user_group_ids(*, tenant_id: str, user_id: str) -> list[str]:

@@ -15,10 +15,10 @@ from accounts import cognito, repository
 from accounts.api_keys import api_key_cache_clear
 from accounts.domain import Group, Policy, Role, User, UserStatus
 from accounts.invitations import send_invitation, temporary_password
-from accounts.selectors import authorization_cache_forget, user_get_by_email
+from accounts.selectors import authorization_cache_forget, seats_of, user_get_by_email
 from cloudkida import clock
 from cloudkida.dynamo import check_tenant_id
-from cloudkida.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from cloudkida.errors import Conflict, NotFound, PaymentRequired, ServiceUnavailable, ValidationFailed
 from cloudkida.ids import new_ulid
 from cloudkida.validation import validate_email, validate_regions
 from tenants import provisioning
@@ -36,7 +36,9 @@ __all__ = [
     "learner_register",
     "policy_set",
     "user_create",
+    "user_delete",
     "user_invite",
+    "user_resend_invitation",
     "user_update",
     "validate_email",
 ]
@@ -55,7 +57,22 @@ def user_create(
         status=UserStatus.ACTIVE,
         created_at=clock.now(),
     )
-    return repository.create(tenant_id, user)
+    seats = seats_of(tenant_id=tenant_id)
+    try:
+        return repository.create(tenant_id, user, seats=seats)
+    except Conflict as conflict:
+        raise _seat_error(conflict, seats) from conflict
+
+
+def _seat_error(conflict: Conflict, seats: int | None) -> Exception:
+    """A refused seat (the counts' condition) as 402 ``seat_limit_reached``; any other conflict as is."""
+    if conflict.code != repository.SEAT_LIMIT:
+        return conflict
+    return PaymentRequired(
+        f"Every seat of your plan is taken ({seats} active users). Disable or delete a user, or move to a larger plan.",
+        code=repository.SEAT_LIMIT,
+        details={"seats": seats},
+    )
 
 
 def _tenant_role(role: Role | str) -> Role:
@@ -104,8 +121,15 @@ def user_invite(*, tenant_id: str, email: str, name: str, role: Role = Role.TENA
             "This email is already a user of your organisation.", code="already_exists", details={"field": "email"}
         )
     tenant = tenant_get(tenant_id=tenant_id)
+    seats = seats_of(tenant_id=tenant_id)
+    if seats is not None and repository.counts(tenant_id)[0] >= seats:  # before any sign-in is made
+        raise _seat_error(Conflict(code=repository.SEAT_LIMIT), seats)
     sub = _sign_in(tenant, email=email, name=name, role=role, actor=actor)
-    user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)
+    try:
+        user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)
+    except PaymentRequired:  # the last seat went meanwhile: take the new sign-in away again
+        cognito.remove_users(tenant.identity["user_pool_id"], [email])
+        raise
     audit(tenant_id, "user.invited", actor, user_id=user.user_id, email=email, role=role.value)
     return user
 
@@ -126,7 +150,11 @@ def user_update(*, tenant_id: str, user_id: str, expected_version: int, actor: s
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
     user.version = expected_version
-    updated = repository.update(tenant_id, user, **changes)
+    seats = seats_of(tenant_id=tenant_id) if changes.get("status") is UserStatus.ACTIVE else None
+    try:
+        updated = repository.update(tenant_id, user, seats=seats, **changes)
+    except Conflict as conflict:
+        raise _seat_error(conflict, seats) from conflict
     authorization_cache_forget(tenant_id=tenant_id, user_id=user_id)
     changed_access = updated.role is not user.role or updated.status is not user.status
     pool_id = tenant_get_cached(tenant_id=tenant_id).identity.get("user_pool_id", "") if changed_access else ""
@@ -140,6 +168,68 @@ def user_update(*, tenant_id: str, user_id: str, expected_version: int, actor: s
     if "name" in changes and updated.name != user.name:
         audit(tenant_id, "user.renamed", actor, user_id=user_id)
     return updated
+
+
+def user_delete(*, tenant_id: str, user_id: str, actor: str = "system", expected_version: int | None = None) -> None:
+    """Delete a user: their group memberships, the record (with its email marker and counts, one
+    transaction) and their Cognito sign-in. The last active TenantAdmin cannot be deleted (409
+    ``last_admin``). With ``expected_version``, only if the user is still at that version.
+
+    Memberships go first (each idempotent), then the record, then the sign-in: a run that stops half-way
+    leaves at worst a sign-in without a record, which every credential check refuses; deleting again
+    is 404 and re-inviting the address reuses that sign-in.
+    """
+    user = repository.get(tenant_id, user_id) if user_id and len(user_id) <= 64 else None
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if expected_version is not None and expected_version != user.version:
+        raise Conflict(
+            "The user was changed by someone else; reload and try again.",
+            code="version_conflict",
+            details={"current_version": user.version},
+        )
+    if user.role is Role.TENANT_ADMIN and user.status is UserStatus.ACTIVE and repository.counts(tenant_id)[1] <= 1:
+        raise Conflict(
+            "This is the organisation's last active TenantAdmin: make someone else an admin first.",
+            code=repository.LAST_ADMIN,
+            details={"constraint": repository.LAST_ADMIN},
+        )
+    groups = repository.groups_of(tenant_id, user_id)
+    for group_id in groups:
+        repository.member_remove(tenant_id, group_id, user_id)
+    repository.delete(tenant_id, user)
+    authorization_cache_forget(tenant_id=tenant_id, user_id=user_id)
+    pool_id = tenant_get_cached(tenant_id=tenant_id).identity.get("user_pool_id", "")
+    if pool_id and cognito.user_attributes(pool_id, user.email).get("custom:tenantId") == tenant_id:
+        cognito.remove_users(pool_id, [user.email])
+    audit(tenant_id, "user.deleted", actor, user_id=user_id, email=user.email, groups=len(groups))
+
+
+def user_resend_invitation(*, tenant_id: str, user_id: str, actor: str = "system") -> User:
+    """Send the invitation again with a new temporary password (the old one stops working).
+
+    Only for a user who has never signed in (409 ``already_signed_in`` otherwise: they can reset their
+    password from the sign-in page) and is active (409 ``user_disabled``).
+    """
+    user = repository.get(tenant_id, user_id) if user_id and len(user_id) <= 64 else None
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if user.status is not UserStatus.ACTIVE:
+        raise Conflict("Enable the user before inviting them again.", code="user_disabled")
+    tenant = tenant_get_cached(tenant_id=tenant_id)
+    password = temporary_password()
+    if not cognito.reset_temporary_password(tenant.identity["user_pool_id"], user.email, password):
+        raise Conflict(
+            "This user has already signed in and chosen a password; they can reset it from the sign-in page.",
+            code="already_signed_in",
+        )
+    sent = send_invitation(tenant=tenant, email=user.email, name=user.name, temporary_password=password, actor=actor)
+    if not sent:
+        raise ServiceUnavailable(
+            "The invitation email could not be sent; try again shortly.", code="invitation_not_sent"
+        )
+    audit(tenant_id, "user.invitation_resent", actor, user_id=user_id, email=user.email)
+    return user
 
 
 def learner_register(*, email: str, name: str, client_address: str = "") -> User:
@@ -400,6 +490,13 @@ def policy_set(*, tenant_id: str, group_id: str = "", expected_version: int, act
         allowed_regions=validate_regions(fields.get("allowed_regions")),
         version=expected_version,
     )
-    saved = repository.policy_put(tenant_id, policy)
+    try:
+        saved = repository.policy_put(tenant_id, policy)
+    except NotFound as error:  # a version for a policy never set
+        raise Conflict(
+            "The policy is not at that version; reload and try again.",
+            code="version_conflict",
+            details={"current_version": 0},
+        ) from error
     audit(tenant_id, "policy.set", actor, group_id=group_id or None, policy={f: fields.get(f) for f in sorted(fields)})
     return saved

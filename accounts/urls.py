@@ -7,7 +7,25 @@ api_urlpatterns = [
     path("me", apis.MeApi.as_view(), name="me"),
     path("tenant", apis.MyTenantApi.as_view(), name="my-tenant"),
     path("users", apis.UserListApi.as_view(), name="user-list"),
+    path("users/export", apis.UserExportApi.as_view(), name="user-export"),
     path("users/<str:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
+    path(
+        "users/<str:user_id>/resend-invitation",
+        apis.UserResendInvitationApi.as_view(),
+        name="user-resend-invitation",
+    ),
+    path("user-imports", apis.UserImportListApi.as_view(), name="user-import-list"),
+    path("user-imports/template", apis.UserImportTemplateApi.as_view(), name="user-import-template"),
+    path("user-imports/<str:import_id>", apis.UserImportDetailApi.as_view(), name="user-import-detail"),
+    path("user-imports/<str:import_id>/resume", apis.UserImportResumeApi.as_view(), name="user-import-resume"),
+    path("groups", apis.GroupListApi.as_view(), name="group-list"),
+    path("groups/<str:group_id>", apis.GroupDetailApi.as_view(), name="group-detail"),
+    path("groups/<str:group_id>/members", apis.GroupMemberListApi.as_view(), name="group-member-list"),
+    path(
+        "groups/<str:group_id>/members/<str:user_id>", apis.GroupMemberDetailApi.as_view(), name="group-member-detail"
+    ),
+    path("groups/<str:group_id>/policy", apis.GroupPolicyApi.as_view(), name="group-policy"),
+    path("policies/tenant", apis.TenantPolicyApi.as_view(), name="tenant-policy"),
     path("api-keys", apis.ApiKeyListApi.as_view(), name="api-key-list"),
     path("api-keys/<str:key_id>", apis.ApiKeyDetailApi.as_view(), name="api-key-detail"),
 ]

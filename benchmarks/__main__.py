@@ -20,10 +20,16 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchmarks import identity, load, onboarding, repository  # noqa: E402
+from benchmarks import identity, load, onboarding, portal, repository  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SUITES = {"repository": repository, "onboarding": onboarding, "identity": identity, "load": load}
+SUITES = {
+    "repository": repository,
+    "onboarding": onboarding,
+    "identity": identity,
+    "portal": portal,
+    "load": load,
+}
 
 
 def main(argv: list[str]) -> int:

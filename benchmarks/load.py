@@ -196,16 +196,8 @@ class People:
         self.tokens: dict[str, str] = {}
 
     def create(self, users: int) -> None:
-        import boto3
-
         api = requests.Session()
-        cognito = boto3.client(
-            "cognito-idp",
-            endpoint_url=self.stack.endpoint(),
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        cognito = _emulator_client(self.stack, "cognito-idp")
         per_tenant = max(1, users // TENANTS)
         for n in range(TENANTS):
             slug = f"load-{n}"
@@ -337,17 +329,23 @@ class User(threading.Thread):
         return done is not None and done.status_code == 302
 
 
-def _verify(stack: Stack, recorder: Recorder) -> dict:
-    """Every acknowledged write is there exactly once (read straight from the emulator)."""
+def _emulator_client(stack: Stack, service: str):
+    """A client of the stack's emulator, as an outsider sees it: this process has no Django settings, so
+    not ``cloudkida.aws``."""
     import boto3
 
-    dynamodb = boto3.client(
-        "dynamodb",
+    return boto3.client(
+        service,
         endpoint_url=stack.endpoint(),
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+def _verify(stack: Stack, recorder: Recorder) -> dict:
+    """Every acknowledged write is there exactly once (read straight from the emulator)."""
+    dynamodb = _emulator_client(stack, "dynamodb")
     missing, duplicated = [], []
     control = "cloudkida-local-control"
     tenant_ids = {}

@@ -138,6 +138,23 @@ def _jsonable(body: Any) -> Any:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
 
+def _body(request) -> Any:
+    """What identifies a request's body: the parsed data, with uploaded files by their content's digest."""
+    data = request.data
+    if not hasattr(data, "lists"):  # JSON or text: the parsed body itself
+        return data
+    fields, files = {}, {}
+    for name, values in data.lists():
+        for value in values:
+            if hasattr(value, "read") and hasattr(value, "seek"):
+                digest = hashlib.sha256(value.read()).hexdigest()
+                value.seek(0)
+                files.setdefault(name, []).append([getattr(value, "name", ""), digest])
+            else:
+                fields.setdefault(name, []).append(value)
+    return {"fields": fields, "files": files}
+
+
 def idempotent(view_method):
     """Make a DRF ``post`` handler honour ``Idempotency-Key`` (documented in the OpenAPI schema)."""
 
@@ -160,7 +177,7 @@ def idempotent(view_method):
             tenant_id=tenant_id,
             subject=subject,
             key=key,
-            request_fingerprint=fingerprint(request.method, request.path, request.data),
+            request_fingerprint=fingerprint(request.method, request.path, _body(request)),
             operation=operation,
         )
         response = Response(body, status=status)

@@ -22,6 +22,7 @@ class ErrorSerializer(serializers.Serializer):
 _ERRORS = {
     "400": "The request is not valid (bad field, malformed JSON, bad cursor).",
     "401": "Credentials are missing, invalid, expired or revoked.",
+    "402": "The plan does not allow it (every seat taken, the plan's number of custom domains reached).",
     "403": "Authenticated, but not allowed (role, key scope, another organisation, suspended tenant).",
     "404": "No such resource (or not yours).",
     "409": "A unique value is taken, the resource changed since you read it, or its state forbids this.",
@@ -81,6 +82,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
             codes += ["409", "413"]
+        if self.method in {"POST", "PATCH"} and self.get_auth():
+            codes.append("402")
         if self.method in {"POST", "PUT", "PATCH"}:
             codes.append("415")
         if getattr(self._handler(), "idempotent", False):

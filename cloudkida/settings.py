@@ -197,6 +197,9 @@ EMAIL_BACKEND = _env(
     "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if ENV == "local" else "django_ses.SESBackend",
 )
+# django-ses paces sends to half the account's SES rate. Moto reports 1 message a second, which would
+# pace a 500-row import to minutes of sleeping; production keeps the pacing for its real quota.
+AWS_SES_AUTO_THROTTLE = 0.5 if IS_PRODUCTION else None
 
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -231,6 +234,9 @@ SPECTACULAR_SETTINGS = {
         "TenantStatusEnum": "tenants.domain.TenantStatus",
         "UserStatusEnum": "accounts.domain.UserStatus",
         "StepStatusEnum": ["PENDING", "RUNNING", "SUCCEEDED", "FAILED"],
+        "ImportStatusEnum": "accounts.domain.ImportStatus",
+        "RowOutcomeEnum": "accounts.domain.RowOutcome",
+        "DomainStatusEnum": "tenants.domain.DomainStatus",
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -330,6 +336,13 @@ CLOUDKIDA_TIER_LIMITS = {
 CLOUDKIDA_WORKFLOW_RUNNER = _env(
     "CLOUDKIDA_WORKFLOW_RUNNER", {"local": "thread", "test": "inline", "production": "stepfunctions"}[ENV]
 )
+# How background jobs (bulk imports) run: "inline" (in the request; tests), "thread" (in the background;
+# make run), "lambda" (an asynchronous invocation of the Zappa function; production). See cloudkida/jobs.py.
+CLOUDKIDA_JOB_RUNNER = _env("CLOUDKIDA_JOB_RUNNER", {"local": "thread", "test": "inline", "production": "lambda"}[ENV])
+# The Lambda function jobs are invoked in (production): by default the function this code runs in.
+CLOUDKIDA_JOBS_FUNCTION_NAME = _env("CLOUDKIDA_JOBS_FUNCTION_NAME", _env("AWS_LAMBDA_FUNCTION_NAME", ""))
+# Seconds one slice of a job may run before it hands over to a new invocation (Lambda stops at 900).
+CLOUDKIDA_JOB_SLICE_SECONDS = float(_env("CLOUDKIDA_JOB_SLICE_SECONDS", "600") or 600)
 # ARN of the onboarding state machine (production) and of the Lambda that runs one step.
 CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _env("CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN", "")
 # Scheme and port tenant URLs use in emails and redirects (locally http and the runserver port).
@@ -339,6 +352,12 @@ CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _
 CLOUDKIDA_SIGNUP_RATE_PER_HOUR = int(_env("CLOUDKIDA_SIGNUP_RATE_PER_HOUR", "10") or 10)
 # The most tenants a system-admin name search reads before it stops.
 CLOUDKIDA_ADMIN_SEARCH_MAX_READ = int(_env("CLOUDKIDA_ADMIN_SEARCH_MAX_READ", "5000") or 5000)
+
+# How custom domains are verified: "dns" (public DNS through dnspython; production) or "static" (TXT
+# records from CLOUDKIDA_DNS_STATIC_RECORDS, a JSON file mapping a name to its TXT strings; make run, tests).
+CLOUDKIDA_DNS_RESOLVER = _env("CLOUDKIDA_DNS_RESOLVER", "dns" if IS_PRODUCTION else "static")
+CLOUDKIDA_DNS_STATIC_RECORDS: str | dict = _env("CLOUDKIDA_DNS_STATIC_RECORDS", str(LOCAL_STATE_DIR / "dns.json")) or ""
+CLOUDKIDA_DNS_TIMEOUT = float(_env("CLOUDKIDA_DNS_TIMEOUT", "5") or 5)  # seconds per TXT lookup
 
 # --- Identity ------------------------------------------------------------------------------------------
 CLOUDKIDA_JWKS_TIMEOUT = float(_env("CLOUDKIDA_JWKS_TIMEOUT", "3") or 3)  # seconds

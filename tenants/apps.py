@@ -29,6 +29,9 @@ ITEM_KINDS = (
     ItemKind("slug", CONTROL, TENANT, "UNIQ#SLUG#", "UNIQ", "the subdomain alias (or its redirect after a rename)"),
     ItemKind("organisation-name", CONTROL, TENANT, "UNIQ#NAME#", "UNIQ", "the organisation name, unique"),
     ItemKind("custom-domain", CONTROL, TENANT, "HOST#", "HOST", "a custom domain and its verification"),
+    ItemKind(
+        "custom-domain-claim", CONTROL, TENANT, TENANT_PARTITION, "DOMAIN#", "a domain the tenant added and its token"
+    ),
     ItemKind("app-client", CONTROL, TENANT, "CLIENT#", "CLIENT", "which tenant an OIDC app client belongs to"),
     ItemKind("platform-audit", CONTROL, PLATFORM, "PLATFORM#AUDIT", "", "offboardings and other platform events"),
     ItemKind("tenant-counts", CONTROL, PLATFORM, "PLATFORM", "TENANT_COUNTS", "tenants by status and by tier"),

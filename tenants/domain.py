@@ -138,3 +138,31 @@ class SlugTarget:
 
     tenant_id: str
     redirect_to: str = ""  # the tenant's new slug while the old one is in its grace period
+
+
+class DomainStatus(StrEnum):
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+
+
+@dataclass
+class CustomDomain:
+    """A domain a tenant added; it serves the tenant's portal once a DNS TXT record proves control."""
+
+    tenant_id: str
+    hostname: str
+    token: str
+    status: DomainStatus
+    created_at: datetime
+    verified_at: datetime | None = None
+    checked_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def record_name(self) -> str:
+        """Where the TXT record goes."""
+        return f"_cloudkida.{self.hostname}"
+
+    @property
+    def record_value(self) -> str:
+        return f"cloudkida-verify={self.token}"

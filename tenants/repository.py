@@ -8,7 +8,11 @@ Items (every tenant-owned one registered in ``tenants.apps``):
 - name marker:  PK ``UNIQ#NAME#<name>``, SK ``UNIQ`` (written with the tenant, one transaction)
 - step record:  PK ``TENANT#<id>``, SK ``STEP#<step name>`` (latest outcome and attempt count)
 - audit event:  PK ``TENANT#<id>``, SK ``EVENT#<at>#<random>`` (append-only)
-- custom domain: PK ``HOST#<hostname>``, SK ``HOST``
+- custom domain: PK ``HOST#<hostname>``, SK ``HOST`` (written when the domain is verified: one tenant
+                per domain)
+- domain claim: PK ``TENANT#<id>``, SK ``DOMAIN#<hostname>``: a domain the tenant added, its DNS token and
+                whether it is verified (pending claims of several tenants may coexist; only the one
+                that proves the DNS record gets the ``HOST#`` item)
 - app client:   PK ``CLIENT#<client id>``, SK ``CLIENT`` (which tenant a token's client belongs to)
 - platform audit: PK ``PLATFORM#AUDIT``, SK ``<at>#<random>`` (outlives the tenants it mentions)
 Markers, domains and clients live outside the tenant's partition and carry its ownership index
@@ -26,7 +30,7 @@ from cloudkida.dynamo import Also, Page, Prefix, QueryScope, Table, Unique, owne
 from cloudkida.dynamo.keys import OWNED, OWNER_INDEX, join, tenant_index_pk, tenant_of_owner_pk, tenant_pk
 from cloudkida.dynamo.store import serialize
 from cloudkida.errors import Conflict
-from tenants.domain import AuditEvent, SlugTarget, StepRecord, Tenant, TenantStatus, Tier
+from tenants.domain import AuditEvent, CustomDomain, DomainStatus, SlugTarget, StepRecord, Tenant, TenantStatus, Tier
 
 ALL_TENANTS = "TENANTS"
 PLATFORM_AUDIT = join(Prefix.PLATFORM, "AUDIT")
@@ -289,6 +293,131 @@ def host_put(tenant_id: str, hostname: str, *, verified: bool) -> None:
     )
 
 
+DOMAIN = "DOMAIN"
+
+
+def _domain_from(item: dict[str, Any]) -> CustomDomain:
+    return CustomDomain(
+        tenant_id=item["tenant_id"],
+        hostname=item["hostname"],
+        token=item["token"],
+        status=DomainStatus(item["status"]),
+        created_at=from_iso(item["created_at"]),
+        verified_at=from_iso(item["verified_at"]) if item.get("verified_at") else None,
+        checked_at=from_iso(item["checked_at"]) if item.get("checked_at") else None,
+        version=int(item["version"]),
+    )
+
+
+def domain_add(domain: CustomDomain) -> CustomDomain:
+    """The tenant's claim on a domain (pending); Conflict if it has claimed it already."""
+    item = {
+        "PK": tenant_pk(domain.tenant_id),
+        "SK": join(DOMAIN, domain.hostname),
+        "entity": "domain-claim",
+        "tenant_id": domain.tenant_id,
+        "hostname": domain.hostname,
+        "token": domain.token,
+        "status": domain.status.value,
+        "created_at": to_iso(domain.created_at),
+    }
+    return _domain_from(_table().create(item))
+
+
+def domain_get(tenant_id: str, hostname: str) -> CustomDomain | None:
+    item = _table().get(tenant_pk(tenant_id), join(DOMAIN, hostname), consistent=True)
+    return _domain_from(item) if item else None
+
+
+def domains_of(tenant_id: str) -> list[CustomDomain]:
+    """The tenant's domains, pending and verified (one Query of its partition)."""
+    table = _table()
+    scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(DOMAIN, ""))
+    return [_domain_from(i) for i in table.query_all(scope)]
+
+
+def domain_checked(domain: CustomDomain, *, at: str) -> CustomDomain:
+    item = _table().update(
+        tenant_pk(domain.tenant_id),
+        join(DOMAIN, domain.hostname),
+        expected_version=domain.version,
+        changes={"checked_at": at},
+    )
+    return _domain_from(item)
+
+
+def domain_verified(domain: CustomDomain, *, at: str) -> CustomDomain:
+    """Mark the claim verified and write the ``HOST#`` item that maps the domain to the tenant, in one
+    transaction; Conflict (``host``) if another tenant's verified domain holds the name."""
+    table = _table()
+    pk = _host_pk(domain.hostname)
+    host = {
+        "PK": pk,
+        "SK": Prefix.HOST.value,
+        **owner_index(domain.tenant_id, pk),
+        "tenant_id": domain.tenant_id,
+        "hostname": domain.hostname,
+        "verified": True,
+        "version": 1,
+    }
+    claim = {
+        "TableName": table.name,
+        "Key": serialize({"PK": tenant_pk(domain.tenant_id), "SK": join(DOMAIN, domain.hostname)}),
+        "UpdateExpression": "SET #status = :verified, verified_at = :at, checked_at = :at, #version = :next",
+        "ConditionExpression": "#version = :expected",
+        "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+        "ExpressionAttributeValues": serialize(
+            {
+                ":verified": DomainStatus.VERIFIED.value,
+                ":at": at,
+                ":next": domain.version + 1,
+                ":expected": domain.version,
+            }
+        ),
+    }
+    table.transact(
+        [
+            {"Update": claim},
+            {
+                "Put": {
+                    "TableName": table.name,
+                    "Item": serialize(host),
+                    "ConditionExpression": "attribute_not_exists(PK) OR tenant_id = :tenant",
+                    "ExpressionAttributeValues": serialize({":tenant": domain.tenant_id}),
+                }
+            },
+        ],
+        labels=["claim", "host"],
+        values={"host": domain.hostname},
+    )
+    return domain_get(domain.tenant_id, domain.hostname) or domain
+
+
+def domain_remove(domain: CustomDomain) -> None:
+    """Delete the claim and, if the domain maps to this tenant, its ``HOST#`` item (one transaction)."""
+    table = _table()
+    operations = [
+        {
+            "Delete": {
+                "TableName": table.name,
+                "Key": serialize({"PK": tenant_pk(domain.tenant_id), "SK": join(DOMAIN, domain.hostname)}),
+            }
+        }
+    ]
+    if host_get(domain.hostname) == domain.tenant_id:
+        operations.append(
+            {
+                "Delete": {
+                    "TableName": table.name,
+                    "Key": serialize({"PK": _host_pk(domain.hostname), "SK": Prefix.HOST.value}),
+                    "ConditionExpression": "tenant_id = :tenant",
+                    "ExpressionAttributeValues": serialize({":tenant": domain.tenant_id}),
+                }
+            }
+        )
+    table.transact(operations, labels=["claim", "host"], values={})
+
+
 def hosts_of(tenant_id: str) -> list[str]:
     """The tenant's verified custom domains (one Query of its ownership index)."""
     table = _table()
@@ -381,11 +510,36 @@ def event_add(event: AuditEvent) -> None:
     )
 
 
-def events(tenant_id: str, *, limit: int = 100, cursor: str | None = None) -> Page:
-    """The tenant's audit trail, newest first."""
+EVENTS_MAX_READS = 10  # Query requests a filtered audit page may make to fill itself
+
+
+def events(
+    tenant_id: str,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+) -> Page:
+    """The tenant's audit trail, newest first; optionally one actor's, one action's, and between two
+    times (ISO 8601, inclusive): a Query on ``EVENT#`` sort keys between the times, filtered."""
     table = _table()
     scope = QueryScope(tenant_id, table.name, "", tenant_pk(tenant_id), join(Prefix.EVENT, ""))
-    page = table.query(scope=scope, limit=limit, cursor=cursor, forward=False)
+    filters = {k: v for k, v in (("actor", actor), ("action", action)) if v}
+    between = None
+    if since or until:
+        between = (join(Prefix.EVENT, since), join(Prefix.EVENT, until) + "#~" if until else join(Prefix.EVENT, "~"))
+    page = table.query(
+        scope=scope,
+        limit=limit,
+        cursor=cursor,
+        forward=False,
+        filters=filters or None,
+        sk_between=between,
+        max_reads=EVENTS_MAX_READS if filters else 1,
+    )
     page.items = [
         AuditEvent(
             tenant_id=tenant_id,

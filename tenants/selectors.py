@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 from django.conf import settings
 
+from cloudkida import assets
 from cloudkida.cache import TTLCache
+from cloudkida.clock import to_iso
 from cloudkida.dynamo import Page, check_tenant_id, tables
 from cloudkida.errors import NotFound, ValidationFailed
 from cloudkida.tenancy import CUSTOM, TENANT, HostMatch
 from tenants import repository
-from tenants.domain import Isolation, SlugTarget, Tenant, TenantStatus, Tier
+from tenants.branding import ASSETS, DEFAULTS
+from tenants.domain import AuditEvent, CustomDomain, Isolation, SlugTarget, Tenant, TenantStatus, Tier
+from tenants.provisioning import host_base_url, tenant_base_url
 
 _tenant_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
 _slug_cache = TTLCache(ttl_seconds=settings.CLOUDKIDA_TENANT_CACHE_SECONDS)
@@ -181,9 +187,92 @@ def tenant_counts() -> dict[str, dict[str, int]]:
     return repository.counts()
 
 
-def tenant_events(*, tenant_id: str, limit: int = 100, cursor: str | None = None) -> Page:
-    """The tenant's audit trail, newest first."""
-    return repository.events(tenant_id, limit=limit, cursor=cursor)
+def tenant_events(
+    *,
+    tenant_id: str,
+    limit: int = 100,
+    cursor: str | None = None,
+    actor: str = "",
+    action: str = "",
+    since: datetime | date | None = None,
+    until: datetime | date | None = None,
+) -> Page:
+    """The tenant's audit trail (``Page.items``: ``AuditEvent``), newest first; optionally only one
+    ``actor``'s (as the trail names it, e.g. ``TenantAdmin:ada@acme.example``), one ``action``'s
+    (``user.invited``), and from ``since`` to ``until`` (inclusive; a date means that whole day, UTC).
+    The cursor is bound to every filter."""
+    return repository.events(
+        tenant_id,
+        limit=limit,
+        cursor=cursor,
+        actor=(actor or "").strip()[:200],
+        action=(action or "").strip()[:100],
+        since=_bound(since, end=False),
+        until=_bound(until, end=True),
+    )
+
+
+def tenant_event_iter(*, tenant_id: str, max_events: int = 10_000, **filters) -> Iterator[AuditEvent]:
+    """Every event matching the filters, newest first, at most ``max_events`` (the CSV export)."""
+    cursor, count = None, 0
+    while count < max_events:
+        page = tenant_events(tenant_id=tenant_id, limit=100, cursor=cursor, **filters)
+        yield from page.items[: max_events - count]
+        count += len(page.items)
+        cursor = page.cursor
+        if not cursor:
+            return
+
+
+def _bound(value: datetime | date | None, *, end: bool) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return to_iso(value)
+
+
+def branding_for(tenant: Tenant | None) -> dict[str, str | bool]:
+    """Everything pages and emails show of a tenant's brand, each field resolved (CloudKida's default
+    where the tenant set none; ``tenant`` None gives CloudKida's own):
+
+    ``display_name``, ``primary_color``, ``accent_color`` (``#rrggbb``), ``support_email``,
+    ``support_url``, ``login_message`` (plain text: escape it), ``logo_url``, ``favicon_url`` (paths on the
+    tenant's own host, or CloudKida's static favicon; ``logo_url`` is "" without a logo: show the name),
+    ``logo_absolute_url`` and ``favicon_absolute_url`` (for emails), ``has_logo``, ``has_favicon`` and
+    ``is_default`` (nothing set).
+    """
+    branding = dict(tenant.branding) if tenant else {}
+    resolved: dict[str, str | bool] = {
+        "display_name": branding.get("display_name") or (tenant.name if tenant else "CloudKida"),
+        **{k: branding.get(k) or v for k, v in DEFAULTS.items() if not k.endswith("_url") or k == "support_url"},
+    }
+    base = tenant_base_url(tenant.slug) if tenant else host_base_url(settings.CLOUDKIDA_BASE_DOMAIN)
+    for asset in ASSETS:
+        key = branding.get(f"{asset}_key", "")
+        own = bool(tenant and key and key.startswith(assets.tenant_prefix(tenant.tenant_id)))
+        path = f"/branding/{asset}?v={key.rsplit('-', 1)[-1].split('.')[0]}" if own else DEFAULTS[f"{asset}_url"]
+        resolved[f"has_{asset}"] = own
+        resolved[f"{asset}_url"] = path
+        resolved[f"{asset}_absolute_url"] = f"{base}{path}" if path else ""
+    resolved["is_default"] = not branding
+    return resolved
+
+
+def branding_asset(*, tenant: Tenant, asset: str) -> tuple[str, str] | None:
+    """(S3 key, content type) of the tenant's own logo or favicon, or None: only a key under the
+    tenant's own prefix is ever answered, so no host can be made to serve another tenant's file."""
+    key = tenant.branding.get(f"{asset}_key", "") if asset in ASSETS else ""
+    if not key or not key.startswith(assets.tenant_prefix(tenant.tenant_id)):
+        return None
+    return key, tenant.branding.get(f"{asset}_type", "application/octet-stream")
+
+
+def domain_list(*, tenant_id: str) -> list[CustomDomain]:
+    """The tenant's custom domains, pending and verified, by name."""
+    return sorted(repository.domains_of(tenant_id), key=lambda d: d.hostname)
 
 
 def tenant_steps(*, tenant_id: str):

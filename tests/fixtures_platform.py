@@ -75,6 +75,42 @@ def sent_emails() -> list:
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
+def emails_to(address: str) -> list:
+    """Every email sent (through django-ses to moto's SES) to ``address``, oldest first, parsed."""
+    import email
+    from email import policy
+
+    found = []
+    for message in sent_emails():
+        if address in str(getattr(message, "destinations", "")):
+            raw = getattr(message, "raw_data", None)
+            if raw is None:  # sent with SendEmail, not as a raw MIME message
+                raw = f"Subject: {message.subject}\n\n{message.body}"
+            found.append(email.message_from_string(raw, policy=policy.default))
+    return found
+
+
+def text_of(message) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part else str(message.get_content())
+
+
+def mail_to(address: str) -> list[str]:
+    """The text bodies of the emails sent to ``address``, oldest first."""
+    return [text_of(m) for m in emails_to(address)]
+
+
+def temporary_password(address: str) -> str:
+    """The temporary password in the newest invitation sent to ``address``."""
+    import re
+
+    invitations = [m for m in emails_to(address) if "invited" in m["subject"]]
+    assert invitations, f"no invitation was sent to {address}"
+    found = re.search(r"Temporary password:\s+(\S+)", text_of(invitations[-1]))
+    assert found, text_of(invitations[-1])
+    return found.group(1)
+
+
 REGISTRATION = {
     "name": "Globex Learning",
     "slug": "globex",

@@ -158,11 +158,21 @@ class Table:
         cursor: str | None = None,
         forward: bool = True,
         filters: dict[str, Any] | None = None,
+        contains: dict[str, str] | None = None,
+        sk_between: tuple[str, str] | None = None,
+        max_reads: int = 1,
     ) -> Page:
-        """One page of a partition (``scope.partition``) optionally narrowed by sort-key prefix.
+        """One page of a partition (``scope.partition``) optionally narrowed by sort-key prefix, or by a
+        sort-key range (``sk_between``, inclusive, instead of the prefix).
 
-        ``filters`` are equality filters on plain attributes, applied by DynamoDB after the key
-        condition; a page may then hold fewer than ``limit`` items and still have a cursor.
+        ``filters`` are equality filters on plain attributes and ``contains`` substring filters
+        (``contains(attr, value)``, case-sensitive: keep a lower-cased attribute to search), applied by
+        DynamoDB after the key condition; a page may then hold fewer than ``limit`` items (even none)
+        and still have a cursor. The cursor is bound to every filter and to the range.
+
+        With ``max_reads`` > 1 a filtered query reads on (up to that many Query requests) until it has
+        ``limit`` matches, so a selective search still fills a page; the cursor then resumes right after
+        the last item returned.
         """
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValidationFailed(
@@ -172,7 +182,11 @@ class Table:
         names = {"#pk": pk_name}
         values: dict[str, Any] = {":pk": scope.partition}
         condition = "#pk = :pk"
-        if scope.sk_prefix:
+        if sk_between:
+            names["#sk"] = sk_name
+            values[":skfrom"], values[":skto"] = sk_between
+            condition += " AND #sk BETWEEN :skfrom AND :skto"
+        elif scope.sk_prefix:
             names["#sk"] = sk_name
             values[":skp"] = scope.sk_prefix
             condition += " AND begins_with(#sk, :skp)"
@@ -182,29 +196,47 @@ class Table:
             "Limit": limit,
             "ScanIndexForward": forward,
         }
-        if filters:
-            parts = []
-            for n, (attr, value) in enumerate(sorted(filters.items())):
-                names[f"#f{n}"] = attr
-                values[f":f{n}"] = value
-                parts.append(f"#f{n} = :f{n}")
+        parts = []
+        for n, (attr, value) in enumerate(sorted((filters or {}).items())):
+            names[f"#f{n}"] = attr
+            values[f":f{n}"] = value
+            parts.append(f"#f{n} = :f{n}")
+        for n, (attr, value) in enumerate(sorted((contains or {}).items())):
+            names[f"#c{n}"] = attr
+            values[f":c{n}"] = value
+            parts.append(f"contains(#c{n}, :c{n})")
+        if parts:
             request["FilterExpression"] = " AND ".join(parts)
         request["ExpressionAttributeNames"] = names
         request["ExpressionAttributeValues"] = serialize(values)
         if scope.index:
             request["IndexName"] = scope.index
-        bound = scope.with_filters(filters)
+        bound = scope.with_filters(
+            {
+                **(filters or {}),
+                **{f"contains:{k}": v for k, v in (contains or {}).items()},
+                **({"sk_between": list(sk_between)} if sk_between else {}),
+            }
+        )
         if cursor:
             start = cursors.decode(bound, cursor)
             if start.get(pk_name) != {"S": scope.partition}:
                 raise ValidationFailed("The cursor is not valid.", code="invalid_cursor")
             request["ExclusiveStartKey"] = start
-        response = self._call("query", **request)
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[deserialize(i) for i in response.get("Items", [])],
-            cursor=cursors.encode(bound, last) if last else None,
-        )
+        raw: list[dict[str, Any]] = []
+        last = None
+        for _ in range(max(1, max_reads)):
+            response = self._call("query", **request)
+            raw += response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last or len(raw) >= limit:
+                break
+            request["ExclusiveStartKey"] = last
+        if len(raw) > limit:  # read past a full page: resume right after the last item kept
+            raw = raw[:limit]
+            key_names = {"PK", "SK", pk_name, sk_name}
+            last = {k: v for k, v in raw[-1].items() if k in key_names}
+        return Page(items=[deserialize(i) for i in raw], cursor=cursors.encode(bound, last) if last else None)
 
     def query_all(self, scope: cursors.QueryScope) -> Iterator[dict[str, Any]]:
         """Every item of a partition, page by page (for jobs, exports and offboarding)."""

@@ -1,5 +1,11 @@
 """Writes and use cases for tenants, one module per concern, re-exported here."""
 
+from tenants.services.branding import (
+    tenant_branding_asset_remove,
+    tenant_branding_asset_upload,
+    tenant_branding_update,
+)
+from tenants.services.domains import domain_add, domain_remove, domain_verify
 from tenants.services.management import (
     audit,
     tenant_activate,
@@ -16,9 +22,15 @@ from tenants.services.registration import tenant_register
 
 __all__ = [
     "audit",
+    "domain_add",
+    "domain_remove",
+    "domain_verify",
     "onboarding_run",
     "onboarding_start",
     "tenant_activate",
+    "tenant_branding_asset_remove",
+    "tenant_branding_asset_upload",
+    "tenant_branding_update",
     "tenant_change_tier",
     "tenant_create",
     "tenant_deactivate",

@@ -8,6 +8,7 @@ from django.conf import settings
 from cloudkida import clock
 from cloudkida.errors import Conflict, ValidationFailed
 from tenants import ports, provisioning, repository
+from tenants.branding import validate_fields
 from tenants.domain import AuditEvent, Tenant, TenantStatus, Tier
 from tenants.selectors import tenant_get
 from tenants.services.onboarding import onboarding_start
@@ -116,6 +117,9 @@ def tenant_update_profile(*, tenant_id: str, actor: str, expected_version: int, 
     if "name" in changes:
         changes["name"] = validate_name(changes["name"])
     tenant = tenant_get(tenant_id=tenant_id)
+    if "branding" in changes:  # the same checks as the tenant admin's own edits; images are uploaded
+        cleaned = validate_fields(dict(changes["branding"] or {}))
+        changes["branding"] = {k: v for k, v in {**tenant.branding, **cleaned}.items() if v != ""}
     tenant.version = expected_version
     tenant = tenant_update(tenant=tenant, **changes)
     audit(tenant_id, "tenant.updated", actor, fields=sorted(changes))

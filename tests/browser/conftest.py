@@ -7,10 +7,8 @@ under ``tests/artifacts/`` (ignored by git).
 
 from __future__ import annotations
 
-import email
 import os
 import re
-from email import policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
-from tests.fixtures_platform import sent_emails
+from tests.fixtures_platform import emails_to, text_of
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
@@ -113,34 +111,10 @@ def phone(chromium, request):
     context.close()
 
 
-def emails_to(address: str) -> list[email.message.EmailMessage]:
-    """Every email sent (through SES, here moto's) to ``address``, oldest first, parsed."""
-    found = []
-    for message in sent_emails():
-        if address in str(getattr(message, "destinations", "")):
-            raw = getattr(message, "raw_data", "") or ""
-            found.append(email.message_from_string(raw, policy=policy.default))
-    return found
-
-
-def _text(message) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part else str(message)
-
-
-def temporary_password(address: str) -> str:
-    """The temporary password in the newest invitation sent to ``address``."""
-    invitations = [m for m in emails_to(address) if "invited" in m["subject"]]
-    assert invitations, f"no invitation was sent to {address}"
-    found = re.search(r"Temporary password:\s+(\S+)", _text(invitations[-1]))
-    assert found, _text(invitations[-1])
-    return found.group(1)
-
-
 def verification_code(address: str) -> str:
     codes = [m for m in emails_to(address) if "verification code" in m["subject"]]
     assert codes, f"no verification code was sent to {address}"
-    return re.search(r"verification code is (\S+)", _text(codes[-1])).group(1)
+    return re.search(r"verification code is (\S+)", text_of(codes[-1])).group(1)
 
 
 def sign_in(tab: Browser, site: Site, slug: str, address: str, password: str, *, new_password: str | None = None):

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import sign_in, temporary_password, verification_code
+from tests.browser.conftest import sign_in, verification_code
+from tests.fixtures_platform import temporary_password
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW_PASSWORD = "Brand-New-Pass-2027"

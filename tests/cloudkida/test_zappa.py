@@ -129,3 +129,16 @@ def test_settings_declare_no_secrets_and_keep_dev_packages_out():
         assert not any("SECRET" in k or "PASSWORD" in k for k in env)
         for package in ("moto", "pytest", "_pytest", "playwright", "ruff", "oidc_provider_mock"):
             assert package in merged["exclude"]
+
+
+def test_lambda_handler_runs_a_job_from_its_asynchronous_invocation_event(lambda_handler, settings):
+    """What `cloudkida.jobs.start` sends in production (InvocationType=Event) is a Zappa command event:
+    the real handler runs one slice of the job and answers what happened."""
+    from cloudkida import jobs
+
+    settings.CLOUDKIDA_JOB_RUNNER = "inline"
+    seen = []
+    jobs.register("test-zappa-job", lambda params, budget: seen.append(params) or True)
+    result = lambda_handler(jobs.lambda_event("test-zappa-job", {"tenant_id": "t", "n": 1}), _context())
+    assert result == {"job": "test-zappa-job", "finished": True}
+    assert seen == [{"tenant_id": "t", "n": 1}]

@@ -7,8 +7,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.access import BY_NAME, ROUTES
 from accounts.api_keys import api_key_create
-from accounts.selectors import user_get_by_email
+from accounts.selectors import group_get, policy_get, user_get_by_email
 from accounts.throttling import buckets
+from tenants.selectors import tenant_get
 from tests.conftest import tid
 from tests.identity.conftest import bearer, login, operator_token, with_key
 
@@ -172,3 +173,65 @@ def test_an_operator_token_from_the_command_and_an_admin_session_reach_the_opera
     assert session.status_code == 200 and len(session.json()["results"]) == 2
     refused = admin_client.get("/api/v1/users", HTTP_HOST="admin.localhost")
     assert refused.status_code == 403  # an operator has no tenant of its own
+
+
+def test_acme_reaches_none_of_globexs_portal_objects_and_each_tenant_sees_its_own(settings):
+    """Every route the portal added: globex's groups, memberships, policies, imports, users, domains,
+    branding and audit events are 404 (or absent) to acme, whatever acme sends."""
+    from accounts import imports
+    from accounts.services import group_add_member, group_create, policy_set, user_create
+    from tenants.services import domain_add, tenant_branding_update
+
+    globex = tid("globex")
+    settings.CLOUDKIDA_DNS_RESOLVER = "static"
+    settings.CLOUDKIDA_DNS_STATIC_RECORDS = {}
+    learner = user_create(tenant_id=globex, email="learner@globex.example", name="Globex Learner")
+    group = group_create(tenant_id=globex, name="Globex Cohort")
+    group_add_member(tenant_id=globex, group_id=group.group_id, user_id=learner.user_id)
+    policy_set(tenant_id=globex, group_id=group.group_id, expected_version=0, max_concurrent_labs=1)
+    job = imports.user_import_start(tenant_id=globex, data="email,name\nnew@globex.example,New\n", actor="t")
+    domain_add(tenant_id=globex, domain="learn.globex.example", actor="t")
+    tenant_branding_update(
+        tenant_id=globex, actor="t", expected_version=tenant_get(tenant_id=globex).version, display_name="Globex Brand"
+    )
+    g, u, i = group.group_id, learner.user_id, job.import_id
+    for label, client in _callers().items():
+        for method, path, body in [
+            ("get", f"/api/v1/groups/{g}", None),
+            ("patch", f"/api/v1/groups/{g}", {"version": 1, "name": "pwned"}),
+            ("delete", f"/api/v1/groups/{g}?version=1", None),
+            ("get", f"/api/v1/groups/{g}/members", None),
+            ("post", f"/api/v1/groups/{g}/members", {"user_id": u}),
+            ("delete", f"/api/v1/groups/{g}/members/{u}", None),
+            ("get", f"/api/v1/groups/{g}/policy", None),
+            ("put", f"/api/v1/groups/{g}/policy", {"version": 1, "max_concurrent_labs": 50}),
+            ("get", f"/api/v1/user-imports/{i}", None),
+            ("post", f"/api/v1/user-imports/{i}/resume", None),
+            ("delete", f"/api/v1/users/{u}", None),
+            ("post", f"/api/v1/users/{u}/resend-invitation", None),
+            ("post", "/api/v1/domains/learn.globex.example/verify", None),
+            ("delete", "/api/v1/domains/learn.globex.example", None),
+        ]:
+            response = getattr(client, method)(path, body, format="json")
+            assert response.status_code == 404, (label, method, path, response.status_code, response.content)
+        # Lists, exports and the organisation's own resources show acme's data only.
+        for path in [
+            "/api/v1/groups",
+            "/api/v1/user-imports",
+            "/api/v1/domains",
+            "/api/v1/audit-events",
+            "/api/v1/audit-events/export",
+            "/api/v1/users/export",
+            "/api/v1/users?q=globex",
+            "/api/v1/tenant/branding",
+            "/api/v1/policies/tenant",
+        ]:
+            response = client.get(path)
+            assert response.status_code == 200, (label, path, response.content)
+            assert "globex" not in response.content.decode().lower(), (label, path, response.content)
+        # A domain globex claimed is not acme's to verify, and acme's own claim of it holds nothing.
+        assert client.get("/api/v1/domains").json()["results"] == []
+    assert group_get(tenant_id=globex, group_id=g).member_count == 1
+    assert user_get_by_email(tenant_id=globex, email="learner@globex.example") is not None
+    assert policy_get(tenant_id=globex, group_id=g).max_concurrent_labs == 1
+    assert tenant_get(tenant_id=globex).branding["display_name"] == "Globex Brand"

@@ -10,8 +10,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from PIL import Image
 from rest_framework.test import APIClient
 
+from accounts import imports
 from accounts.api_keys import api_key_create
 from accounts.services import group_add_member, group_create, policy_set, user_create
 from cloudkida import assets, aws
@@ -19,7 +21,7 @@ from cloudkida.dynamo import Table, maintenance, registry, tables
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get, tenant_list
-from tenants.services import tenant_offboard, tenant_register
+from tenants.services import domain_add, tenant_branding_asset_upload, tenant_offboard, tenant_register
 from tests.conftest import tid
 from tests.fixtures_platform import REGISTRATION
 
@@ -81,6 +83,12 @@ def _kinds_of(tenant_id: str) -> set[str]:
     return kinds
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(out, "PNG")
+    return out.getvalue()
+
+
 def _one_of_every_kind(slug: str = "globex") -> str:
     """A tenant holding at least one item of every registered tenant-owned kind; returns its id."""
     tenant_id = tid(slug)
@@ -91,6 +99,9 @@ def _one_of_every_kind(slug: str = "globex") -> str:
     policy_set(tenant_id=tenant_id, group_id=group.group_id, expected_version=0, max_concurrent_labs=1)
     _key, raw = api_key_create(tenant_id=tenant_id, name="ci", scope="read", created_by="test")
     repository.host_put(tenant_id, "learn.globex.example", verified=True)
+    domain_add(tenant_id=tenant_id, domain="pending.globex.example", actor="test")  # a claim, not verified
+    imports.user_import_start(tenant_id=tenant_id, data="email,name\nimported@globex.example,Imported\n")
+    tenant_branding_asset_upload(tenant_id=tenant_id, asset="favicon", data=_png(), actor="test")
     client = APIClient(HTTP_HOST="api.localhost", HTTP_X_API_KEY=raw)
     # An idempotent POST leaves a replayable answer in the tenant's partition (the key is read-only:
     # the refusal is not kept, so use an admin-scoped key for a stored 201).
@@ -132,6 +143,7 @@ def test_offboarding_exports_then_leaves_nothing(tier):
         "owner@globex.example",
         "learner@globex.example",
         "idem@globex.example",
+        "imported@globex.example",
     }
     assert "digest" not in json.dumps(export) and "status_token_hash" not in json.dumps(export)
     assert "tenant.registered" in {i.get("action") for i in export["control_items"]}
