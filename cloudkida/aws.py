@@ -21,31 +21,45 @@ _generation = 0
 _generation_lock = threading.Lock()
 
 
-def _config() -> Config:
+def _config(region: str | None = None) -> Config:
     return Config(
-        region_name=settings.AWS_REGION,
+        region_name=region or settings.AWS_REGION,
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=settings.AWS_READ_TIMEOUT,
         retries={"mode": "adaptive", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
     )
 
 
-def client(service_name: str, *, credentials: dict[str, str] | None = None) -> Any:
+def client(service_name: str, *, credentials: dict[str, str] | None = None, region: str | None = None) -> Any:
     """A configured boto3 client for ``service_name``.
 
     With ``credentials`` (AccessKeyId/SecretAccessKey/SessionToken, as STS returns them) the client
-    signs with those instead of the process's own.
+    signs with those instead of the process's own; with ``region`` it talks to that region instead of
+    ``AWS_REGION`` (a lab account is cleaned in every region its lab allowed).
     """
     cache = getattr(_local, "clients", None)
     if cache is None or getattr(_local, "generation", None) != _generation:
         cache = _local.clients = {}
         _local.generation = _generation
-    key = (service_name, settings.AWS_REGION, settings.AWS_ENDPOINT_URL, (credentials or {}).get("AccessKeyId"))
+    region = region or settings.AWS_REGION
+    key = (service_name, region, settings.AWS_ENDPOINT_URL, (credentials or {}).get("AccessKeyId"))
     if key not in cache:
         if len(cache) > 64:  # scoped credentials rotate; keep the cache small
             cache.clear()
-        cache[key] = _build(service_name, credentials)
+        cache[key] = _build(service_name, credentials, region)
     return cache[key]
+
+
+_accounts: dict[tuple[str, str | None], str] = {}
+
+
+def account_id() -> str:
+    """The AWS account this process runs in (one STS call per process; the names of our own resources
+    are fixed by the prefix, so their ARNs follow from it and no ARN has to be configured)."""
+    key = (settings.AWS_REGION, settings.AWS_ENDPOINT_URL)
+    if key not in _accounts:
+        _accounts[key] = client("sts").get_caller_identity()["Account"]
+    return _accounts[key]
 
 
 _scoped: contextvars.ContextVar[tuple[str, dict[str, str]] | None] = contextvars.ContextVar(
@@ -68,9 +82,9 @@ def scoped_credentials(tenant_id: str) -> dict[str, str] | None:
     return current[1] if current and current[0] == tenant_id else None
 
 
-def _build(service_name: str, credentials: dict[str, str] | None) -> Any:
+def _build(service_name: str, credentials: dict[str, str] | None, region: str | None = None) -> Any:
     session = boto3.session.Session()
-    kwargs: dict[str, Any] = {"config": _config()}
+    kwargs: dict[str, Any] = {"config": _config(region)}
     if settings.AWS_ENDPOINT_URL:
         kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
     if credentials:
@@ -109,3 +123,4 @@ def reset() -> None:
     global _generation
     with _generation_lock:
         _generation += 1
+        _accounts.clear()

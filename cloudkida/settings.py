@@ -324,6 +324,9 @@ CLOUDKIDA_WORKFLOW_RUNNER = _env(
 )
 # ARN of the onboarding state machine (production) and of the Lambda that runs one step.
 CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _env("CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN", "")
+# Seconds between two polls of a workflow step that waits for AWS (a silo table becoming ACTIVE); the
+# state machines are <prefix>-<workflow>, so no ARN is configured (cloudkida.workflows.state_machine_arn).
+CLOUDKIDA_WORKFLOW_POLL_SECONDS = int(_env("CLOUDKIDA_WORKFLOW_POLL_SECONDS", "5") or 0)
 # Scheme and port tenant URLs use in emails and redirects (locally http and the runserver port).
 CLOUDKIDA_PUBLIC_SCHEME = _env("CLOUDKIDA_PUBLIC_SCHEME", "https" if IS_PRODUCTION else "http")
 CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _env("CLOUDKIDA_PORT", "8000"))
