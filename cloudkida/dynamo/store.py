@@ -320,10 +320,10 @@ class Table:
         values = {":expected": expected_version, ":next": expected_version + 1}
         sets = ["#version = :next"]
         for n, (attr, value) in enumerate(changes.items()):
-            names[f"#a{n}"] = attr
-            if value is None:
+            if value is None:  # None removes the attribute
                 remove = [*remove, attr]
                 continue
+            names[f"#a{n}"] = attr
             values[f":a{n}"] = value
             sets.append(f"#a{n} = :a{n}")
         removes = []
