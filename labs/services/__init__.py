@@ -11,6 +11,7 @@ from labs.services.catalog import (
 )
 from labs.services.pool import (
     account_eject,
+    account_get,
     account_lease,
     account_quarantine,
     account_retry_cleanup,
@@ -32,6 +33,7 @@ from labs.services.sessions import (
 
 __all__ = [
     "account_eject",
+    "account_get",
     "account_lease",
     "account_quarantine",
     "account_retry_cleanup",

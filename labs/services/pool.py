@@ -504,7 +504,7 @@ def cleanup_start(account: PoolAccount, *, regions: list[str]) -> PoolAccount:
         on_failure=cleanup_record_failure,
         attempt=str(account.cleanup_run),
     )
-    return account
+    return repo.account_get(account.account_id, consistent=True) or account
 
 
 def _cleaning(subject: str) -> tuple[PoolAccount, Shard, cleanup.Account]:
