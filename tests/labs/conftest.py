@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 from django.conf import settings
+from moto.core.models import responses_mock
 
 from accounts.services import user_create
 from cloudkida.identity.principal import Role
@@ -120,19 +121,19 @@ def pool(platform, settings):
 
 
 @pytest.fixture
-def federation():
-    """The AWS sign-in federation endpoint, answering getSigninToken for well-formed sessions."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+def federation(moto):
+    """The AWS sign-in federation endpoint (plain HTTPS, which moto does not emulate), answering
+    getSigninToken for well-formed sessions: a ``responses`` callback on moto's own requests mock, so the
+    other HTTP calls (Cognito's JWKS) still reach moto."""
+    calls = []
 
-        def sign_in(request):
-            query = parse_qs(urlsplit(request.url).query)
-            session = json.loads(query["Session"][0])
-            assert set(session) == {"sessionId", "sessionKey", "sessionToken"}
-            return (
-                200,
-                {"Content-Type": "application/json"},
-                json.dumps({"SigninToken": "token-" + session["sessionId"]}),
-            )
+    def sign_in(request):
+        query = parse_qs(urlsplit(request.url).query)
+        session = json.loads(query["Session"][0])
+        assert set(session) == {"sessionId", "sessionKey", "sessionToken"}
+        calls.append(session["sessionId"])
+        return 200, {"Content-Type": "application/json"}, json.dumps({"SigninToken": "token-" + session["sessionId"]})
 
-        mock.add_callback(responses.GET, settings.CLOUDKIDA_LAB_FEDERATION_URL, callback=sign_in)
-        yield mock
+    responses_mock.add_callback(responses.GET, settings.CLOUDKIDA_LAB_FEDERATION_URL, callback=sign_in)
+    yield calls
+    responses_mock.remove(responses.GET, settings.CLOUDKIDA_LAB_FEDERATION_URL)

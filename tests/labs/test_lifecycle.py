@@ -72,7 +72,7 @@ def _available_ids() -> set[str]:
 
 
 def test_full_lifecycle_leased_account_guarded_then_clean_and_available(started, recorder):
-    acme, lee, lab, session = started
+    acme, lee, _lab, session = started
     account = account_get(session.account_id)
     assert account.state is AccountState.LEASED and account.session_id == session.session_id
     assert session.account_id not in _available_ids()
