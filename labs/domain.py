@@ -206,6 +206,7 @@ class PoolAccount:
     last_cleanup_error: str = ""
     last_cleanup_exceptions: list[str] = field(default_factory=list)
     cleanup_run: int = 0
+    nuke_build: str = ""  # the aws-nuke CodeBuild build of the current cleanup pass
     quarantine_reason: str = ""
     leases: int = 0
     version: int = 0

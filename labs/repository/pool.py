@@ -92,6 +92,7 @@ _FIELDS = (
     "last_cleanup_error",
     "last_cleanup_exceptions",
     "cleanup_run",
+    "nuke_build",
     "quarantine_reason",
     "leases",
 )
@@ -130,6 +131,7 @@ def _from_item(item: dict[str, Any]) -> PoolAccount:
         last_cleanup_error=item.get("last_cleanup_error", ""),
         last_cleanup_exceptions=list(item.get("last_cleanup_exceptions") or []),
         cleanup_run=int(item.get("cleanup_run", 0)),
+        nuke_build=item.get("nuke_build", ""),
         quarantine_reason=item.get("quarantine_reason", ""),
         leases=int(item.get("leases", 0)),
         version=int(item["version"]),

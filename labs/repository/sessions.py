@@ -114,6 +114,10 @@ def from_item(item: dict[str, Any]) -> LabSession:
     return _from_item(item)
 
 
+def to_item(session: LabSession) -> dict[str, Any]:
+    return _to_item(session)
+
+
 def session_key(tenant_id: str, session_id: str) -> dict[str, str]:
     pk, sk = _key(tenant_id, session_id)
     return {"PK": pk, "SK": sk}

@@ -560,26 +560,19 @@ def start_nuke_build(account: PoolAccount, shard: Shard, *, pass_number: int) ->
             {"name": "NUKE_VERIFY", "value": "true" if pass_number == 2 else "false", "type": "PLAINTEXT"},
         ],
     )["build"]
-    repo.account_update(account, last_cleanup_error="", stack_name=account.stack_name)
+    repo.account_update(account, nuke_build=build["id"])
     return {"build": build["id"], "pass": pass_number}
 
 
 def _build_done(subject: str, step: str) -> bool:
     account = account_get(subject.partition(":")[0])
-    builds = aws.client("codebuild").list_builds_for_project(
-        projectName=settings.CLOUDKIDA_LAB_NUKE_PROJECT, sortOrder="DESCENDING"
-    )
-    ids = builds.get("ids", [])[:10]
-    for build in aws.client("codebuild").batch_get_builds(ids=ids)["builds"] if ids else []:
-        env = {e["name"]: e["value"] for e in build.get("environment", {}).get("environmentVariables", [])}
-        if env.get("NUKE_ACCOUNT") != account.account_id:
-            continue
-        if build["buildStatus"] == "SUCCEEDED":
-            return True
-        if build["buildStatus"] in {"FAILED", "FAULT", "STOPPED", "TIMED_OUT"}:
-            raise ServiceUnavailable(f"aws-nuke {step} ended {build['buildStatus']}.", code="cleanup_failed")
-        return False
-    raise ServiceUnavailable("The aws-nuke build is missing.", code="cleanup_failed")
+    builds = aws.client("codebuild").batch_get_builds(ids=[account.nuke_build])["builds"] if account.nuke_build else []
+    if not builds:
+        raise ServiceUnavailable("The aws-nuke build is missing.", code="cleanup_failed")
+    status = builds[0]["buildStatus"]
+    if status in {"FAILED", "FAULT", "STOPPED", "TIMED_OUT"}:
+        raise ServiceUnavailable(f"aws-nuke {step} ended {status}.", code="cleanup_failed")
+    return status == "SUCCEEDED"
 
 
 def cleanup_step_pass_1(subject: str) -> dict:

@@ -20,6 +20,7 @@ from labs.domain import PoolTarget
 from labs.repository import pool as pool_repo
 from labs.services import (
     assignment_add,
+    lab_session_start,
     lab_create,
     lab_enable,
     lab_publish,
@@ -137,3 +138,29 @@ def federation(moto):
     responses_mock.add_callback(responses.GET, settings.CLOUDKIDA_LAB_FEDERATION_URL, callback=sign_in)
     yield calls
     responses_mock.remove(responses.GET, settings.CLOUDKIDA_LAB_FEDERATION_URL)
+
+
+def one_of_every_labs_kind(tenant_id: str, user_id: str) -> None:
+    """Through labs' own services, leave the tenant at least one item of every tenant-owned labs kind: a
+    private lab (and its slug), an enabled global lab, an assignment (both items), a READY session with
+    its step records, counters and a task check's progress, and a session still starting (its lock)."""
+    from unittest import mock
+
+    from labs.services import lab_session_check
+
+    aws_accounts.forget_credentials()
+    if pool_repo.shard_get("main") is None:
+        shard_register(shard_id="main")
+    pool_repo.targets_put({"us-east-1": PoolTarget("us-east-1", 2, 10)})
+    pool_replenish()
+    pool_replenish()
+    own = lab_create(owner=tenant_id, actor="test", template=BUCKET_TEMPLATE, title="Own", slug="own", tasks=TASKS)
+    shared = global_lab(slug=f"shared-{tenant_id[-6:]}")
+    offer(tenant_id, shared, user_id)
+    session = lab_session_start(tenant_id=tenant_id, user_id=user_id, lab_id=shared.lab_id, actor="test")
+    assert session.state.value == "READY", session.failure_reason
+    lab_session_check(tenant_id=tenant_id, session_id=session.session_id, task_id="queue")
+    own = lab_publish(owner=tenant_id, lab_id=own.lab_id, actor="test")
+    offer(tenant_id, own, user_id)
+    with mock.patch("labs.services.runs.start"):  # this one stays REQUESTED, holding its start lock
+        lab_session_start(tenant_id=tenant_id, user_id=user_id, lab_id=own.lab_id, actor="test")
