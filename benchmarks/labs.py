@@ -350,10 +350,11 @@ def run() -> dict:
         "labs",
         f"  DynamoDB requests per lease, 100 accounts      {small['mean']:.2f}  {small['per_lease']}",
         f"  DynamoDB requests per lease, 100,000 accounts  {large['mean']:.2f}  {large['per_lease']}",
-        f"  200 concurrent leases of 100 accounts          granted {concurrent['granted']}, twice {concurrent['twice']}, "
-        f"{concurrent['requests_per_granted_lease']} requests per granted lease",
-        f"  AWS calls on a start's critical path           cold {start['cold']['aws_calls']}, hot {start['hot']['aws_calls']} "
-        f"(DynamoDB {start['cold']['dynamodb_requests']} / {start['hot']['dynamodb_requests']})",
+        f"  200 concurrent leases of 100 accounts          granted {concurrent['granted']}, "
+        f"twice {concurrent['twice']}, {concurrent['requests_per_granted_lease']} requests per granted lease",
+        f"  AWS calls on a start's critical path           cold {start['cold']['aws_calls']}, "
+        f"hot {start['hot']['aws_calls']} (DynamoDB {start['cold']['dynamodb_requests']} / "
+        f"{start['hot']['dynamodb_requests']})",
     ]
     for kind in ("cold", "hot"):
         for name, calls in start[kind]["steps"].items():

@@ -51,6 +51,7 @@ done
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py bootstrap
 "$PY" manage.py seed_demo
+"$PY" manage.py seed_labs
 
 ADMIN_PASSWORD=$("$PY" -c 'import json,sys;print(json.load(open(sys.argv[1]))["password"])' "$STATE/demo-credentials.json")
 cat <<MSG
@@ -63,6 +64,7 @@ CloudKida is running (Ctrl-C stops it and local AWS):
   Sign up           http://localhost:$PORT/signup/
   Acme portal       http://acme.localhost:$PORT/        sign in as admin@acme.example or dev@acme.example
   Learners portal   http://learners.localhost:$PORT/    sign in as learner@example.com
+  Labs              http://learners.localhost:$PORT/labs/ and http://acme.localhost:$PORT/labs/ (dev@acme.example)
                     (the local OIDC provider lists the demo users; pick one, no password)
   Local AWS         $(cat "$STATE/localaws.json")
   Local OIDC        $(cat "$STATE/localoidc.json")

@@ -20,10 +20,10 @@ from labs.domain import PoolTarget
 from labs.repository import pool as pool_repo
 from labs.services import (
     assignment_add,
-    lab_session_start,
     lab_create,
     lab_enable,
     lab_publish,
+    lab_session_start,
     pool_replenish,
     shard_register,
 )

@@ -45,7 +45,9 @@ def test_the_labs_state_machines_are_generated_from_the_step_lists_and_accepted(
     rendered = render_all()
     for workflow in (sessions.PROVISIONING, sessions.ENDING, pool_service.CLEANUP, pool_service.HOT_POOL):
         definition = json.loads(rendered[workflow.name])
-        assert (ROOT / f"cloudkida/workflows/definitions/{workflow.name}.asl.json").read_text() == rendered[workflow.name]
+        assert (ROOT / f"cloudkida/workflows/definitions/{workflow.name}.asl.json").read_text() == rendered[
+            workflow.name
+        ]
         assert definition["StartAt"] == workflow.steps[0].name
         tasks = [s.name for s in workflow.steps]
         assert all(name in definition["States"] for name in tasks)
@@ -53,7 +55,9 @@ def test_the_labs_state_machines_are_generated_from_the_step_lists_and_accepted(
             if step.ready is not None:  # long waits are Wait/poll loops, never a waiter in a Lambda
                 assert definition["States"][f"{step.name}_wait"]["Type"] == "Wait"
                 assert definition["States"][f"{step.name}_ready"]["Type"] == "Choice"
-        text = rendered[workflow.name].replace("${CloudKidaStepFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:ck")
+        text = rendered[workflow.name].replace(
+            "${CloudKidaStepFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:ck"
+        )
         aws.client("stepfunctions").create_state_machine(
             name=f"cloudkida-test-{workflow.name}", definition=text, roleArn="arn:aws:iam::123456789012:role/sfn"
         )
@@ -63,6 +67,7 @@ def test_the_labs_state_machines_are_generated_from_the_step_lists_and_accepted(
 
 def _populate(account: cleanup.Account, region: str) -> None:
     """One of most things the boto3 cleanup covers, as a learner (or a lab's stack) might leave them."""
+
     def c(name):
         return account.client(name, region)
 
@@ -85,7 +90,9 @@ def _populate(account: cleanup.Account, region: str) -> None:
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     group = ec2.create_security_group(GroupName="left", Description="x", VpcId=vpc)["GroupId"]
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet, SecurityGroupIds=[group])
+    ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet, SecurityGroupIds=[group]
+    )
     ec2.create_key_pair(KeyName="left")
     c("sqs").create_queue(QueueName="left")
     c("sns").create_topic(Name="left")
@@ -97,8 +104,16 @@ def _populate(account: cleanup.Account, region: str) -> None:
     c("kms").create_alias(AliasName="alias/left", TargetKeyId=key)
     c("events").put_rule(Name="left", ScheduleExpression="rate(1 hour)")
     iam = account.client("iam")
-    iam.create_role(RoleName="left-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-    iam.put_role_policy(RoleName="left-role", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    iam.create_role(
+        RoleName="left-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    iam.put_role_policy(
+        RoleName="left-role",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )
     iam.create_user(UserName="left-user")
     iam.create_access_key(UserName="left-user")
 
@@ -107,12 +122,28 @@ def _populate(account: cleanup.Account, region: str) -> None:
 def test_the_boto3_cleanup_empties_one_account_and_only_that_one():
     shard = shard_get("main")
     first, second = sorted(i["account_id"] for i in pool_service.repo.available_items("us-east-1"))[:2]
-    accounts = [cleanup.Account(a, aws_accounts.member(shard, a, role=guardrails.CLEANUP_ROLE)) for a in (first, second)]
+    accounts = [
+        cleanup.Account(a, aws_accounts.member(shard, a, role=guardrails.CLEANUP_ROLE)) for a in (first, second)
+    ]
     for account in accounts:
         _populate(account, "us-east-1")
     assert len(cleanup.leftovers(accounts[0], ["us-east-1"])[0]) >= 14
     deleted = cleanup.clean_pass(accounts[0], ["us-east-1"])
-    assert {kind for kind, _ in deleted} >= {"s3", "dynamodb", "ec2-instance", "vpc", "sqs", "sns", "logs", "ssm", "secret", "ecr", "kms", "iam-role", "iam-user"}
+    assert {kind for kind, _ in deleted} >= {
+        "s3",
+        "dynamodb",
+        "ec2-instance",
+        "vpc",
+        "sqs",
+        "sns",
+        "logs",
+        "ssm",
+        "secret",
+        "ecr",
+        "kms",
+        "iam-role",
+        "iam-user",
+    }
     assert cleanup.clean_pass(accounts[0], ["us-east-1"]) == []  # the second pass finds nothing
     left, exceptions = cleanup.leftovers(accounts[0], ["us-east-1"])
     assert left == {} and any("pending deletion" in e for e in exceptions)
@@ -150,7 +181,9 @@ def test_the_aws_nuke_path_starts_codebuild_and_its_verification_catches_what_it
 
     def hook(client):
         if client.meta.service_model.service_name == "codebuild":
-            client.meta.events.register("before-parameter-build.codebuild.StartBuild", lambda params, **kw: started.append(params))
+            client.meta.events.register(
+                "before-parameter-build.codebuild.StartBuild", lambda params, **kw: started.append(params)
+            )
 
     remove = aws.add_client_hook(hook)
     acme = register("acme")
