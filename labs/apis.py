@@ -10,7 +10,7 @@ out its access). Another tenant's lab, session or assignment is simply 404.
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -451,7 +451,14 @@ class LabSessionListApi(APIView):
             )
         return Response({"results": [_session(s) for s in page.items], "next_cursor": page.cursor})
 
-    @extend_schema(request=InputSerializer, responses={201: SessionOutput, 402: ErrorSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: SessionOutput,
+            402: OpenApiResponse(ErrorSerializer, "A registered start guard (billing) refused the start."),
+            404: OpenApiResponse(ErrorSerializer, "No such lab or user in your catalog (`lab_not_found`, `user_not_found`)."),
+        },
+    )
     @idempotent
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
