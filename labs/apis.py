@@ -456,7 +456,9 @@ class LabSessionListApi(APIView):
         responses={
             201: SessionOutput,
             402: OpenApiResponse(ErrorSerializer, "A registered start guard (billing) refused the start."),
-            404: OpenApiResponse(ErrorSerializer, "No such lab or user in your catalog (`lab_not_found`, `user_not_found`)."),
+            404: OpenApiResponse(
+                ErrorSerializer, "No such lab or user in your catalog (`lab_not_found`, `user_not_found`)."
+            ),
         },
     )
     @idempotent

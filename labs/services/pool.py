@@ -350,19 +350,27 @@ def _hot_pools(report: ReplenishReport) -> None:
 
 
 def _take_for_hot(region: str, lab_id: str, revision: int) -> PoolAccount | None:
-    for item in repo.available_items(region)[:CANDIDATES]:
-        account = repo.from_item(item)
-        try:
-            return repo.account_update(
-                account,
-                state=AccountState.PREPARING,
-                state_since=clock.now(),
-                hot_lab_id=lab_id,
-                hot_revision=revision,
-                leases=account.leases + 1,
-            )
-        except Conflict:
-            continue
+    """An AVAILABLE account of the region for a hot pool: a random partition and start, like a lease."""
+    order = list(range(repo.partitions()))
+    random.shuffle(order)
+    for n in order:
+        partition = repo.available_partition(region, n)
+        found = repo.candidates(partition, start=repo.random_start(), limit=CANDIDATES) or repo.candidates(
+            partition, start="", limit=CANDIDATES
+        )
+        for item in found:
+            account = repo.from_item(item)
+            try:
+                return repo.account_update(
+                    account,
+                    state=AccountState.PREPARING,
+                    state_since=clock.now(),
+                    hot_lab_id=lab_id,
+                    hot_revision=revision,
+                    leases=account.leases + 1,
+                )
+            except Conflict:
+                continue
     return None
 
 

@@ -533,6 +533,16 @@ def lab_session_check(*, tenant_id: str, session_id: str, task_id: str) -> dict:
 
 
 # --- jobs ---------------------------------------------------------------------------------------------------------
+def _session_of(account: PoolAccount) -> LabSession | None:
+    """The session a leased account serves; None if it (or its whole tenant) is gone."""
+    if not account.tenant_id or not account.session_id:
+        return None
+    try:
+        return repo.get(account.tenant_id, account.session_id, consistent=True)
+    except NotFound:  # the tenant no longer exists
+        return None
+
+
 def sessions_expire() -> dict:
     """End every READY session past its deadline (extended ones only get their account's deadline
     corrected) and resume endings that stalled. Reads only the leased accounts due, by deadline."""
@@ -541,10 +551,12 @@ def sessions_expire() -> dict:
     for shard in pool_repo.shards():
         for region in pool.regions():
             for account in pool_repo.due(AccountState.LEASED, shard.shard_id, region, before=clock.to_iso(now)):
-                session = (
-                    repo.get(account.tenant_id, account.session_id, consistent=True) if account.tenant_id else None
-                )
-                if session is None or session.account_id != account.account_id:
+                session = _session_of(account)
+                if session is None:  # its tenant was offboarded while the lease ran: clean the account
+                    account = pool_repo.account_update(account, state=AccountState.CLEANING, state_since=now)
+                    pool.cleanup_start(account, regions=account.cleanup_regions or [account.region])
+                    continue
+                if session.account_id != account.account_id:
                     continue
                 if session.state is SessionState.READY and session.deadline and session.deadline > now:
                     pool_repo.account_update(account, deadline=clock.to_iso(session.deadline))
@@ -572,7 +584,7 @@ def spend_check() -> dict:
         leases: dict[str, LabSession] = {}
         for region in pool.regions():
             for account in pool_repo.all_in_state(AccountState.LEASED, shard.shard_id, region):
-                session = repo.get(account.tenant_id, account.session_id) if account.tenant_id else None
+                session = _session_of(account)
                 if session is not None and session.state is SessionState.READY:
                     leases[account.account_id] = session
         if not leases:
