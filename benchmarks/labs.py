@@ -128,9 +128,10 @@ def _lease_requests(pool_size: int) -> dict:
         leases = LEASES_PER_POOL[pool_size]
         sessions = seed_sessions(tenant_id, leases)
         per_lease, operations = [], []
+        table = tenant_data_table_name(tenant_id=tenant_id)  # where the sessions are: resolved once
         for session in sessions:
             with count_requests() as counts:
-                account_lease(session=session, region="us-east-1", rng=random.Random(7))
+                account_lease(session=session, region="us-east-1", session_table=table, rng=random.Random(7))
             per_lease.append(counts.dynamodb)
             operations.append(counts.by_operation)
     aws.reset()

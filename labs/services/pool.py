@@ -97,13 +97,14 @@ def regions() -> list[str]:
 
 
 # --- leasing ----------------------------------------------------------------------------------------------------
-def session_claim_update(session: LabSession, *, account_id: str, shard_id: str, hot: bool, stack_name: str) -> dict:
+def session_claim_update(
+    session: LabSession, *, table_name: str, account_id: str, shard_id: str, hot: bool, stack_name: str
+) -> dict:
     """The session's half of a lease transaction: REQUESTED → PROVISIONING with the account."""
-    table = tenant_table_platform(session.tenant_id)
     key = session_repo.session_key(session.tenant_id, session.session_id)
     return {
         "Update": {
-            "TableName": table.name,
+            "TableName": table_name,
             "Key": serialize(key),
             "UpdateExpression": "SET #state = :prov, account_id = :a, shard_id = :s, hot = :h, stack_name = :n, "
             "#version = #version + :one",
@@ -125,7 +126,14 @@ def session_claim_update(session: LabSession, *, account_id: str, shard_id: str,
 
 
 def account_lease(
-    *, session: LabSession, region: str, hot_lab: str = "", hot_revision: int = 0, stack_name: str = "", rng=random
+    *,
+    session: LabSession,
+    region: str,
+    hot_lab: str = "",
+    hot_revision: int = 0,
+    stack_name: str = "",
+    session_table: str = "",
+    rng=random,
 ) -> PoolAccount:
     """Lease one AVAILABLE account of ``region`` (of a lab's hot pool when ``hot_lab``) for ``session``: O(1).
 
@@ -136,6 +144,7 @@ def account_lease(
     every partition is empty. Uncontended, a lease is one Query and one TransactWriteItems however big the
     pool is."""
     deadline = iso(clock.now())
+    table_name = session_table or tenant_table_platform(session.tenant_id).name
     order = list(range(repo.partitions()))
     rng.shuffle(order)
     empty: set[int] = set()
@@ -156,6 +165,7 @@ def account_lease(
             for candidate in found:
                 update = session_claim_update(
                     session,
+                    table_name=table_name,
                     account_id=candidate["account_id"],
                     shard_id=candidate["shard_id"],
                     hot=bool(hot_lab),
