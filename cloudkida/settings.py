@@ -225,6 +225,9 @@ SPECTACULAR_SETTINGS = {
         "TenantStatusEnum": "tenants.domain.TenantStatus",
         "UserStatusEnum": "accounts.domain.UserStatus",
         "StepStatusEnum": ["PENDING", "RUNNING", "SUCCEEDED", "FAILED"],
+        "LabStatusEnum": "labs.domain.LabStatus",
+        "LabSessionStateEnum": "labs.domain.SessionState",
+        "LabAccountStateEnum": "labs.domain.AccountState",
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -75,7 +75,7 @@ class TaskOutput(serializers.Serializer):
 
 class LabOutput(serializers.Serializer):
     lab_id = serializers.CharField()
-    scope = serializers.ChoiceField(choices=["tenant", "global"], help_text="Your organisation's lab or CloudKida's.")
+    catalog = serializers.ChoiceField(choices=["tenant", "global"], help_text="Your organisation's lab or CloudKida's.")
     slug = serializers.CharField()
     title = serializers.CharField()
     summary = serializers.CharField(allow_blank=True)
@@ -104,7 +104,7 @@ def _lab(entry: CatalogEntry) -> dict:
     lab = entry.lab
     return {
         "lab_id": lab.lab_id,
-        "scope": "global" if lab.is_global else "tenant",
+        "catalog": "global" if lab.is_global else "tenant",
         "slug": lab.slug,
         "title": lab.title,
         "summary": lab.summary,
@@ -591,7 +591,7 @@ class LabAccountListApi(APIView):
     """Pool accounts of one shard and region in one state (system admins, support)."""
 
     class FilterSerializer(serializers.Serializer):
-        state = serializers.ChoiceField(choices=[s.value for s in AccountState if s is not AccountState.CREATING])
+        state = serializers.ChoiceField(choices=[s.value for s in AccountState])
         shard = serializers.CharField(max_length=40)
         region = serializers.CharField(max_length=32, required=False)
         limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=50)

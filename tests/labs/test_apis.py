@@ -105,7 +105,7 @@ def test_a_tenant_admin_authors_publishes_assigns_and_watches(world):
     )
     assert created.status_code == 201, created.json()
     lab = created.json()
-    assert lab["status"] == "DRAFT" and lab["scope"] == "tenant" and "<script>" not in lab["instructions_html"]
+    assert lab["status"] == "DRAFT" and lab["catalog"] == "tenant" and "<script>" not in lab["instructions_html"]
     taken = admin.post("/api/v1/labs", {"title": "Again", "slug": "ours"}, format="json")
     assert taken.status_code == 409 and taken.json()["code"] == "already_exists"
     patched = admin.patch(
