@@ -321,6 +321,20 @@ def _counts(shards: list[Shard], targets: dict[str, PoolTarget]) -> dict[str, di
 
 
 def _alarm(below: list[str], counts: dict, targets: dict[str, PoolTarget]) -> None:
+    """Publish each region's available count (the CloudWatch alarm infrastructure defines on
+    ``CloudKida/LabPool AvailableAccounts`` fires below the minimum) and record every region below it."""
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="CloudKida/LabPool",
+        MetricData=[
+            {
+                "MetricName": "AvailableAccounts",
+                "Dimensions": [{"Name": "Region", "Value": region}],
+                "Value": float(counts[region]["available"]),
+                "Unit": "Count",
+            }
+            for region in targets
+        ],
+    )
     for region in below:
         details = {"region": region, "available": counts[region]["available"], "minimum": targets[region].min_available}
         logger.warning("lab pool below minimum", extra=details)

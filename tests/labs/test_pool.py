@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -12,11 +13,12 @@ from moto.core.exceptions import JsonRESTError
 from moto.organizations.models import OrganizationsBackend
 
 from benchmarks.labs import seed_accounts, seed_sessions
-from cloudkida import aws
+from cloudkida import aws, clock
 from labs.domain import AccountState, PoolTarget
 from labs.repository import pool as pool_repo
 from labs.services import account_lease, pool_replenish, shard_register
 from labs.services.pool import PoolExhausted, shard_get
+from tenants.repository import platform_events
 from tests.labs.conftest import register
 
 pytestmark = pytest.mark.usefixtures("platform")
@@ -119,6 +121,18 @@ def test_the_pool_never_grows_past_its_maximum():
         pool_replenish()
     assert pool_repo.count_available("us-east-1") == 4
     assert pool_replenish().below_minimum == ["us-east-1"]
+    events = [e for e in platform_events(limit=20).items if e.action == "pool.below_minimum"]
+    assert events and events[0].details == {"region": "us-east-1", "available": 4, "minimum": 10}
+    metric = aws.client("cloudwatch").get_metric_statistics(
+        Namespace="CloudKida/LabPool",
+        MetricName="AvailableAccounts",
+        Dimensions=[{"Name": "Region", "Value": "us-east-1"}],
+        StartTime=clock.now() - timedelta(hours=1),
+        EndTime=clock.now() + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Minimum"],
+    )
+    assert min(point["Minimum"] for point in metric["Datapoints"]) == 0.0  # empty when the first run began
 
 
 def test_registering_a_shard_again_changes_nothing_and_a_second_organization_is_a_second_shard():
