@@ -109,6 +109,49 @@ ROUTES: tuple[Route, ...] = (
     Route("domain-verify", "/api/v1/domains/{domain}/verify", {"POST": rule(TA, key=Scope.ADMIN)}),
     Route("api-key-list", "/api/v1/api-keys", {"GET": rule(TA), "POST": rule(TA)}),
     Route("api-key-detail", "/api/v1/api-keys/{key_id}", {"DELETE": rule(TA)}),
+    # Labs (labs.apis). Learners see and start what is theirs; tenant admins manage the tenant's labs,
+    # assignments and sessions; keys: read for reads, write for the rest (starting a lab for a user too).
+    Route("lab-list", "/api/v1/labs", {"GET": rule(TA, TU, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)}),
+    Route(
+        "lab-detail", "/api/v1/labs/{lab_id}", {"GET": rule(TA, TU, key=Scope.READ), "PATCH": rule(TA, key=Scope.WRITE)}
+    ),
+    Route("lab-publish", "/api/v1/labs/{lab_id}/publish", {"POST": rule(TA, key=Scope.WRITE)}),
+    Route("lab-retire", "/api/v1/labs/{lab_id}/retire", {"POST": rule(TA, key=Scope.WRITE)}),
+    Route("lab-enable", "/api/v1/labs/{lab_id}/enable", {"POST": rule(TA, key=Scope.WRITE)}),
+    Route("lab-disable", "/api/v1/labs/{lab_id}/disable", {"POST": rule(TA, key=Scope.WRITE)}),
+    Route(
+        "lab-assignment-list",
+        "/api/v1/labs/{lab_id}/assignments",
+        {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)},
+    ),
+    Route(
+        "lab-assignment-detail",
+        "/api/v1/labs/{lab_id}/assignments/{assignee_type}/{assignee_id}",
+        {"DELETE": rule(TA, key=Scope.WRITE)},
+    ),
+    Route("lab-progress", "/api/v1/labs/{lab_id}/progress", {"GET": rule(TA, key=Scope.READ)}),
+    Route(
+        "lab-session-list",
+        "/api/v1/lab-sessions",
+        {"GET": rule(TA, TU, key=Scope.READ), "POST": rule(TA, TU, key=Scope.WRITE)},
+    ),
+    Route("lab-session-detail", "/api/v1/lab-sessions/{session_id}", {"GET": rule(TA, TU, key=Scope.READ)}),
+    Route("lab-session-extend", "/api/v1/lab-sessions/{session_id}/extend", {"POST": rule(TA, TU, key=Scope.WRITE)}),
+    Route("lab-session-end", "/api/v1/lab-sessions/{session_id}/end", {"POST": rule(TA, TU, key=Scope.WRITE)}),
+    # Access hands out AWS credentials: the learner's own, or an integration's (write) on its behalf.
+    Route("lab-session-access", "/api/v1/lab-sessions/{session_id}/access", {"GET": rule(TA, TU, key=Scope.WRITE)}),
+    Route(
+        "lab-session-check",
+        "/api/v1/lab-sessions/{session_id}/tasks/{task_id}/check",
+        {"POST": rule(TA, TU, key=Scope.WRITE)},
+    ),
+    # The account pool: system admins act; support reads.
+    Route("lab-account-list", "/api/v1/lab-accounts", {"GET": rule(SA, CS)}),
+    Route("lab-account-detail", "/api/v1/lab-accounts/{account_id}", {"GET": rule(SA, CS)}),
+    Route("lab-account-retry", "/api/v1/lab-accounts/{account_id}/retry-cleanup", {"POST": rule(SA)}),
+    Route("lab-account-quarantine", "/api/v1/lab-accounts/{account_id}/quarantine", {"POST": rule(SA)}),
+    Route("lab-account-eject", "/api/v1/lab-accounts/{account_id}/eject", {"POST": rule(SA)}),
+    Route("lab-pool", "/api/v1/lab-pool", {"GET": rule(SA, CS)}),
 )
 BY_NAME = {route.name: route for route in ROUTES}
 

@@ -20,7 +20,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchmarks import identity, load, onboarding, portal, repository  # noqa: E402
+from benchmarks import identity, labs, load, onboarding, portal, repository  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SUITES = {
@@ -28,6 +28,7 @@ SUITES = {
     "onboarding": onboarding,
     "identity": identity,
     "portal": portal,
+    "labs": labs,
     "load": load,
 }
 

@@ -23,22 +23,24 @@ _lock = threading.Lock()
 MAX_SCOPED_CLIENTS = 256  # tenant-scoped credentials rotate: keep at most this many such clients
 
 
-def _config() -> Config:
+def _config(region: str | None = None) -> Config:
     return Config(
-        region_name=settings.AWS_REGION,
+        region_name=region or settings.AWS_REGION,
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=settings.AWS_READ_TIMEOUT,
         retries={"mode": "adaptive", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
     )
 
 
-def client(service_name: str, *, credentials: dict[str, str] | None = None) -> Any:
+def client(service_name: str, *, credentials: dict[str, str] | None = None, region: str | None = None) -> Any:
     """A configured boto3 client for ``service_name``.
 
     With ``credentials`` (AccessKeyId/SecretAccessKey/SessionToken, as STS returns them) the client
-    signs with those instead of the process's own.
+    signs with those instead of the process's own; with ``region`` it talks to that region instead of
+    ``AWS_REGION`` (a lab account is cleaned in every region its lab allowed).
     """
-    key = (service_name, settings.AWS_REGION, settings.AWS_ENDPOINT_URL, (credentials or {}).get("AccessKeyId"))
+    region = region or settings.AWS_REGION
+    key = (service_name, region, settings.AWS_ENDPOINT_URL, (credentials or {}).get("AccessKeyId"))
     found = _clients.get(key)
     if found is not None:
         return found
@@ -48,8 +50,20 @@ def client(service_name: str, *, credentials: dict[str, str] | None = None) -> A
             if credentials and len(_clients) > MAX_SCOPED_CLIENTS:
                 for stale in [k for k in _clients if k[3]][: MAX_SCOPED_CLIENTS // 2]:
                     del _clients[stale]
-            found = _clients[key] = _build(service_name, credentials)
+            found = _clients[key] = _build(service_name, credentials, region)
     return found
+
+
+_accounts: dict[tuple[str, str | None], str] = {}
+
+
+def account_id() -> str:
+    """The AWS account this process runs in (one STS call per process; the names of our own resources
+    are fixed by the prefix, so their ARNs follow from it and no ARN has to be configured)."""
+    key = (settings.AWS_REGION, settings.AWS_ENDPOINT_URL)
+    if key not in _accounts:
+        _accounts[key] = client("sts").get_caller_identity()["Account"]
+    return _accounts[key]
 
 
 _scoped: contextvars.ContextVar[tuple[str, dict[str, str]] | None] = contextvars.ContextVar(
@@ -72,9 +86,9 @@ def scoped_credentials(tenant_id: str) -> dict[str, str] | None:
     return current[1] if current and current[0] == tenant_id else None
 
 
-def _build(service_name: str, credentials: dict[str, str] | None) -> Any:
+def _build(service_name: str, credentials: dict[str, str] | None, region: str | None = None) -> Any:
     session = boto3.session.Session()
-    kwargs: dict[str, Any] = {"config": _config()}
+    kwargs: dict[str, Any] = {"config": _config(region)}
     if settings.AWS_ENDPOINT_URL:
         kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
     if credentials:
@@ -112,3 +126,4 @@ def reset() -> None:
     """Drop every cached client, so the next call builds fresh ones."""
     with _lock:
         _clients.clear()
+        _accounts.clear()

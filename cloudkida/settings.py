@@ -237,6 +237,9 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "accounts.domain.ImportStatus",
         "RowOutcomeEnum": "accounts.domain.RowOutcome",
         "DomainStatusEnum": "tenants.domain.DomainStatus",
+        "LabStatusEnum": "labs.domain.LabStatus",
+        "LabSessionStateEnum": "labs.domain.SessionState",
+        "LabAccountStateEnum": "labs.domain.AccountState",
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -345,6 +348,9 @@ CLOUDKIDA_JOBS_FUNCTION_NAME = _env("CLOUDKIDA_JOBS_FUNCTION_NAME", _env("AWS_LA
 CLOUDKIDA_JOB_SLICE_SECONDS = float(_env("CLOUDKIDA_JOB_SLICE_SECONDS", "600") or 600)
 # ARN of the onboarding state machine (production) and of the Lambda that runs one step.
 CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _env("CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN", "")
+# Seconds between two polls of a workflow step that waits for AWS (a silo table becoming ACTIVE); the
+# state machines are <prefix>-<workflow>, so no ARN is configured (cloudkida.workflows.state_machine_arn).
+CLOUDKIDA_WORKFLOW_POLL_SECONDS = int(_env("CLOUDKIDA_WORKFLOW_POLL_SECONDS", "5") or 0)
 # Scheme and port tenant URLs use in emails and redirects (locally http and the runserver port).
 CLOUDKIDA_PUBLIC_SCHEME = _env("CLOUDKIDA_PUBLIC_SCHEME", "https" if IS_PRODUCTION else "http")
 CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _env("CLOUDKIDA_PORT", "8000"))
@@ -414,3 +420,40 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'", *_HOSTED_UI_ORIGINS],
     },
 }
+# --- Labs: the catalog, lab sessions, the account pool ----------------------------------------------------------
+# Partitions of each region's index of available accounts (leases spread over them; DynamoDB takes about
+# 1,000 writes/s per partition key, so 8 carry a few thousand leases and returns a second).
+CLOUDKIDA_LAB_POOL_INDEX_PARTITIONS = int(_env("CLOUDKIDA_LAB_POOL_INDEX_PARTITIONS", "8") or 8)
+# Initial pool targets per region (system admins change them on the pool dashboard): minimum available
+# accounts (below it the replenisher creates accounts and the low-pool alarm fires) and maximum pool size.
+CLOUDKIDA_LAB_POOL_TARGETS = json.loads(
+    _env("CLOUDKIDA_LAB_POOL_TARGETS", '{"us-east-1": {"min_available": 2, "max_size": 20}}') or "{}"
+)
+# At most this many CreateAccount requests in flight per organization (AWS allows five).
+CLOUDKIDA_LAB_MAX_CREATES_IN_FLIGHT = int(_env("CLOUDKIDA_LAB_MAX_CREATES_IN_FLIGHT", "5") or 5)
+# Email of a new pool account: {shard} and {n} are filled in; every account needs a unique address.
+CLOUDKIDA_LAB_ACCOUNT_EMAIL = _env("CLOUDKIDA_LAB_ACCOUNT_EMAIL", "aws-pool+{shard}-{n}@cloudkida.example")
+# Failed cleanups before an account is quarantined.
+CLOUDKIDA_LAB_CLEANUP_ATTEMPTS = int(_env("CLOUDKIDA_LAB_CLEANUP_ATTEMPTS", "3") or 3)
+# How lab accounts are emptied: "boto3" (what the emulator covers; local runs and tests) or "aws-nuke"
+# (CodeBuild project CLOUDKIDA_LAB_NUKE_PROJECT running aws-nuke with a generated config; production).
+CLOUDKIDA_LAB_CLEANUP = _env("CLOUDKIDA_LAB_CLEANUP", "aws-nuke" if IS_PRODUCTION else "boto3")
+CLOUDKIDA_LAB_NUKE_PROJECT = _env("CLOUDKIDA_LAB_NUKE_PROJECT", f"{CLOUDKIDA_RESOURCE_PREFIX}-aws-nuke")
+# Where a lab's spend comes from (a class with spend(shard, since)); tests inject their own.
+CLOUDKIDA_LAB_SPEND_SOURCE = _env("CLOUDKIDA_LAB_SPEND_SOURCE", "labs.spend.CostExplorerSource")
+# Fractions of a lab's budget: tell the learner and listeners at the first, end the session at the second.
+CLOUDKIDA_LAB_SPEND_ALERT = float(_env("CLOUDKIDA_LAB_SPEND_ALERT", "0.75") or 0.75)
+CLOUDKIDA_LAB_SPEND_END = float(_env("CLOUDKIDA_LAB_SPEND_END", "1.0") or 1.0)
+# The AWS sign-in federation endpoint (console URLs) and the issuer shown on AWS's sign-out page. Against
+# the emulator there is no console: CLOUDKIDA_LAB_CONSOLE_SIGNIN is off locally and the page says so.
+CLOUDKIDA_LAB_FEDERATION_URL = _env("CLOUDKIDA_LAB_FEDERATION_URL", "https://signin.aws.amazon.com/federation")
+CLOUDKIDA_LAB_CONSOLE_ISSUER = _env("CLOUDKIDA_LAB_CONSOLE_ISSUER", f"https://{CLOUDKIDA_BASE_DOMAIN}")
+CLOUDKIDA_LAB_CONSOLE_SIGNIN = _env_bool("CLOUDKIDA_LAB_CONSOLE_SIGNIN", ENV != "local")
+# Seconds a start lock lives at most (a crashed start must not block the learner for ever).
+CLOUDKIDA_LAB_START_LOCK_SECONDS = int(_env("CLOUDKIDA_LAB_START_LOCK_SECONDS", "1800") or 1800)
+# Minutes one extension adds at most (extensions stop at the lab's maximum duration).
+CLOUDKIDA_LAB_EXTENSION_MINUTES = int(_env("CLOUDKIDA_LAB_EXTENSION_MINUTES", "30") or 30)
+# Seconds an account must have been in its state before the drift check judges its OU (moves in flight).
+CLOUDKIDA_LAB_DRIFT_GRACE_SECONDS = int(_env("CLOUDKIDA_LAB_DRIFT_GRACE_SECONDS", "600") or 0)
+# Accounts that aws-nuke must never touch (management and production accounts), comma-separated.
+CLOUDKIDA_LAB_NUKE_BLOCKLIST = _env_list("CLOUDKIDA_LAB_NUKE_BLOCKLIST", "123456789012")

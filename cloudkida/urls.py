@@ -13,6 +13,8 @@ from accounts.urls import api_urlpatterns as account_apis
 from accounts.urls import page_urlpatterns as account_pages
 from cloudkida.apis import ApiRootApi
 from cloudkida.health import healthz
+from labs.urls import api_urlpatterns as lab_apis
+from labs.urls import page_urlpatterns as lab_pages
 from tenants.urls import api_urlpatterns as tenant_apis
 
 api_v1 = [
@@ -22,6 +24,7 @@ api_v1 = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     *tenant_apis,
     *account_apis,
+    *lab_apis,
 ]
 
 urlpatterns = [
@@ -32,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("tenants.page_urls")),
     path("", include(account_pages)),
+    path("", include(lab_pages)),
 ]
 
 urlpatterns += staticfiles_urlpatterns()  # local runs only: it serves nothing unless DEBUG is on

@@ -41,6 +41,7 @@ grep localaws: "$STATE/localaws.log" || true
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py bootstrap
 "$PY" manage.py seed_demo
+"$PY" manage.py seed_labs
 
 ADMIN_PASSWORD=$("$PY" -c 'import json,sys;print(json.load(open(sys.argv[1]))["password"])' "$STATE/demo-credentials.json")
 cat <<MSG
@@ -53,6 +54,7 @@ CloudKida is running (Ctrl-C stops it and local AWS):
   Sign up           http://localhost:$PORT/signup/
   Acme portal       http://acme.localhost:$PORT/        admin@acme.example (admin), dev@acme.example
   Learners portal   http://learners.localhost:$PORT/    learner@example.com
+  Labs              http://learners.localhost:$PORT/labs/ and http://acme.localhost:$PORT/labs/ (dev@acme.example)
                     Sign-in goes through a local emulation of Cognito's hosted UI. Invitations (with the
                     temporary password) and password-reset codes are emails, printed in this terminal;
                     the demo users' invitations were printed above when they were first seeded.

@@ -238,6 +238,50 @@ class Table:
             last = {k: v for k, v in raw[-1].items() if k in key_names}
         return Page(items=[deserialize(i) for i in raw], cursor=cursors.encode(bound, last) if last else None)
 
+    def query_from(self, *, index: str, partition: str, start: str = "", limit: int = 5) -> list[dict[str, Any]]:
+        """Up to ``limit`` items of an index partition whose sort key is ``>= start`` ("" for the first
+        ones), in key order. For claiming one of many interchangeable items (a free pool account): a
+        random ``start`` spreads concurrent callers over the partition. No cursor: it is not a listing."""
+        names = {"#pk": f"{index}PK"}
+        values: dict[str, Any] = {":pk": partition}
+        condition = "#pk = :pk"
+        if start:
+            names["#sk"] = f"{index}SK"
+            values[":start"] = start
+            condition += " AND #sk >= :start"
+        response = self._call(
+            "query",
+            TableName=self.name,
+            IndexName=index,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+            Limit=limit,
+        )
+        return [deserialize(i) for i in response.get("Items", [])]
+
+    def count(self, *, index: str, partition: str) -> int:
+        """How many items an index partition holds (Select=COUNT, page by page): for jobs and dashboards,
+        never a request path's hot loop."""
+        total, start = 0, None
+        while True:
+            request: dict[str, Any] = {
+                "TableName": self.name,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": f"{index}PK" if index else "PK"},
+                "ExpressionAttributeValues": serialize({":pk": partition}),
+                "Select": "COUNT",
+            }
+            if index:
+                request["IndexName"] = index
+            if start:
+                request["ExclusiveStartKey"] = start
+            response = self._call("query", **request)
+            total += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return total
+
     def query_all(self, scope: cursors.QueryScope) -> Iterator[dict[str, Any]]:
         """Every item of a partition, page by page (for jobs, exports and offboarding)."""
         cursor = None
@@ -308,10 +352,10 @@ class Table:
         values = {":expected": expected_version, ":next": expected_version + 1}
         sets = ["#version = :next"]
         for n, (attr, value) in enumerate(changes.items()):
-            names[f"#a{n}"] = attr
-            if value is None:
+            if value is None:  # None removes the attribute
                 remove = [*remove, attr]
                 continue
+            names[f"#a{n}"] = attr
             values[f":a{n}"] = value
             sets.append(f"#a{n} = :a{n}")
         removes = []

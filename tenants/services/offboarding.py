@@ -40,6 +40,11 @@ def tenant_offboard(*, tenant_id: str, confirm_slug: str, actor: str) -> str:
         raise Conflict("The shared learners tenant cannot be offboarded.", code="default_tenant")
     if tenant.status is not TenantStatus.OFFBOARDING:
         tenant = tenant_update(tenant=tenant, status=TenantStatus.OFFBOARDING)
+    # Listeners first (they end lab sessions, which writes to the tenant's partition), so what is then
+    # exported and removed includes everything they wrote.
+    removed: dict = {}
+    for listener in ports.listeners():
+        removed.update(listener.tenant_removing(tenant))
     control = Table(tables.control_table().name)
     data = Table(
         tenant.data_table if tenant.isolation is Isolation.SILO and tenant.data_table else tables.pooled_table().name
@@ -48,9 +53,6 @@ def tenant_offboard(*, tenant_id: str, confirm_slug: str, actor: str) -> str:
     data_items = _data_items(data, tenant)
     key = _export(tenant, control_items, data_items)
 
-    removed: dict = {}
-    for listener in ports.listeners():
-        removed.update(listener.tenant_removing(tenant))
     removed.update(_remove_identity(tenant))
     if tenant.api_key_id:
         provisioning.remove_api_key(tenant.api_key_id, tenant.tier.value)

@@ -1,0 +1,14 @@
+"""Run the labs job `expire_sessions` once (what the schedule in zappa_settings.json runs in production)."""
+
+import json
+
+from django.core.management.base import BaseCommand
+
+from labs import jobs
+
+
+class Command(BaseCommand):
+    help = "Run labs.jobs.expire_sessions once and print what it did."
+
+    def handle(self, *args, **options):
+        self.stdout.write(json.dumps(jobs.expire_sessions(), default=str))

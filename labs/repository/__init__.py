@@ -1,0 +1,1 @@
+"""DynamoDB adapters of labs: the catalog, sessions, the account pool (one module each)."""
