@@ -48,6 +48,18 @@ def client(service_name: str, *, credentials: dict[str, str] | None = None) -> A
     return cache[key]
 
 
+_accounts: dict[tuple[str, str | None], str] = {}
+
+
+def account_id() -> str:
+    """The AWS account this process runs in (one STS call per process; the names of our own resources
+    are fixed by the prefix, so their ARNs follow from it and no ARN has to be configured)."""
+    key = (settings.AWS_REGION, settings.AWS_ENDPOINT_URL)
+    if key not in _accounts:
+        _accounts[key] = client("sts").get_caller_identity()["Account"]
+    return _accounts[key]
+
+
 _scoped: contextvars.ContextVar[tuple[str, dict[str, str]] | None] = contextvars.ContextVar(
     "scoped_credentials", default=None
 )
@@ -109,3 +121,4 @@ def reset() -> None:
     global _generation
     with _generation_lock:
         _generation += 1
+        _accounts.clear()

@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "cloudkida.admin.CloudKidaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -119,25 +118,22 @@ TEMPLATES = [
 
 
 def _database_from_url(url: str) -> dict:
-    """Parse the small subset of DATABASE_URL forms we support: sqlite:///path and postgres://."""
+    """Parse the one DATABASE_URL form we support: sqlite:///path (local and test only)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": parsed.path[1:] or ":memory:"}
-    if parsed.scheme in {"postgres", "postgresql"}:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parsed.path.lstrip("/"),
-            "USER": parsed.username or "",
-            "PASSWORD": parsed.password or "",
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-        }
     raise ImproperlyConfigured(f"Unsupported DATABASE_URL scheme {parsed.scheme!r}")
 
 
-# Django's own database holds only Django internals (system-admin users, sessions, admin log).
-# Tenant data lives in DynamoDB behind the repository layer.
-DATABASES = {"default": _database_from_url(_env("DATABASE_URL", f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}") or "")}
+# Production has no SQL database at all (nothing always-on): tenant data lives in DynamoDB behind the
+# repository layer, sessions are signed cookies, and system admins sign in through the operations user pool
+# (accounts.operators), so no user row exists anywhere. Locally and in tests SQLite keeps the local-only
+# password login of `make run`'s demo system admin.
+DATABASES = (
+    {}
+    if IS_PRODUCTION
+    else {"default": _database_from_url(_env("DATABASE_URL", f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}") or "")}
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -154,6 +150,12 @@ USE_TZ = True
 
 STATIC_URL = _env("DJANGO_STATIC_URL", "/static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Sessions need no database: a signed (not encrypted) cookie, so it holds only who signed in and never a
+# secret. A copied cookie stays valid until it expires, hence the short life (seconds).
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_AGE = int(_env("CLOUDKIDA_SESSION_SECONDS", str(8 * 3600)) or 8 * 3600)
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 # --- AWS -------------------------------------------------------------------------------------------
 AWS_REGION = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
@@ -186,6 +188,26 @@ AWS_SES_REGION_NAME = AWS_REGION
 AWS_SES_REGION_ENDPOINT = _env("CLOUDKIDA_SES_ENDPOINT", f"email.{AWS_REGION}.amazonaws.com")
 DEFAULT_FROM_EMAIL = CLOUDKIDA_SENDER_EMAIL
 AWS_SES_REGION_ENDPOINT_URL = AWS_ENDPOINT_URL
+# The CloudFront domain in front of the assets bucket (production): static files are uploaded to the bucket
+# under static/ at deploy time (`manage.py collectstatic`) and served from there, never by the Lambda.
+CLOUDKIDA_ASSETS_DOMAIN = _env("CLOUDKIDA_ASSETS_DOMAIN", "")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if CLOUDKIDA_ASSETS_DOMAIN:
+    STATIC_URL = f"https://{CLOUDKIDA_ASSETS_DOMAIN}/static/"
+    STORAGES["staticfiles"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CLOUDKIDA_ASSETS_BUCKET,
+            "location": "static",
+            "custom_domain": CLOUDKIDA_ASSETS_DOMAIN,
+            "querystring_auth": False,
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": "public, max-age=86400"},
+        },
+    }
 # SES (django-ses) in production and tests (against moto); the console locally, so a developer reads
 # welcome and invitation emails in the `make run` terminal.
 EMAIL_BACKEND = _env(
@@ -270,7 +292,6 @@ PRODUCTION_REQUIRED = (
     "CLOUDKIDA_BASE_DOMAIN",
     "CLOUDKIDA_RESOURCE_PREFIX",
     "CLOUDKIDA_SENDER_EMAIL",
-    "DATABASE_URL",
 )
 
 
@@ -322,8 +343,9 @@ CLOUDKIDA_TIER_LIMITS = {
 CLOUDKIDA_WORKFLOW_RUNNER = _env(
     "CLOUDKIDA_WORKFLOW_RUNNER", {"local": "thread", "test": "inline", "production": "stepfunctions"}[ENV]
 )
-# ARN of the onboarding state machine (production) and of the Lambda that runs one step.
-CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _env("CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN", "")
+# Seconds between two polls of a workflow step that waits for AWS (a silo table becoming ACTIVE); the
+# state machines are <prefix>-<workflow>, so no ARN is configured (cloudkida.workflows.state_machine_arn).
+CLOUDKIDA_WORKFLOW_POLL_SECONDS = int(_env("CLOUDKIDA_WORKFLOW_POLL_SECONDS", "5") or 0)
 # Scheme and port tenant URLs use in emails and redirects (locally http and the runserver port).
 CLOUDKIDA_PUBLIC_SCHEME = _env("CLOUDKIDA_PUBLIC_SCHEME", "https" if IS_PRODUCTION else "http")
 CLOUDKIDA_PUBLIC_PORT = _env("CLOUDKIDA_PUBLIC_PORT", "" if IS_PRODUCTION else _env("CLOUDKIDA_PORT", "8000"))
@@ -337,10 +359,8 @@ CLOUDKIDA_JWKS_TIMEOUT = float(_env("CLOUDKIDA_JWKS_TIMEOUT", "3") or 3)  # seco
 CLOUDKIDA_TOKEN_LEEWAY = int(_env("CLOUDKIDA_TOKEN_LEEWAY", "30") or 30)  # seconds of clock skew allowed
 # Behind API Gateway, trust the Lambda authorizer's context instead of verifying again (production only).
 CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER = _env_bool("CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER", False)
-# Role the authorizer assumes to mint tenant-scoped credentials (a session policy narrows it per tenant).
-CLOUDKIDA_TENANT_DATA_ROLE_ARN = _env(
-    "CLOUDKIDA_TENANT_DATA_ROLE_ARN", "arn:aws:iam::123456789012:role/cloudkida-tenant-data"
-)
+# The authorizer mints tenant-scoped credentials by assuming the role <prefix>-tenant-data (the
+# infrastructure stack creates it; its ARN follows from the account, see accounts.authorizer).
 CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS = int(_env("CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS", "900") or 900)
 # Development and tests only: a local OIDC provider every tenant signs in through instead of Cognito's
 # hosted UI (which local AWS emulation lacks). `make run` starts one and records its issuer here.

@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import json
+
+from django.conf import settings
+
+from cloudkida import aws
 from cloudkida.workflows.runner import FAILURE_STEP, Workflow
 
 
@@ -34,4 +39,34 @@ def all_registered() -> dict[str, Registered]:
     return dict(sorted(_registry.items()))
 
 
-__all__ = ["FAILURE_STEP", "Registered", "Workflow", "all_registered", "register", "registered"]
+def state_machine_name(workflow: str) -> str:
+    """The state machine of a workflow is ``<prefix>-<workflow>`` (the infrastructure stack creates it)."""
+    return f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{workflow}"
+
+
+def state_machine_arn(workflow: str) -> str:
+    return f"arn:aws:states:{settings.AWS_REGION}:{aws.account_id()}:stateMachine:{state_machine_name(workflow)}"
+
+
+def start_execution(workflow: str, subject_id: str, *, execution_name: str) -> str:
+    """Start the workflow's state machine for ``subject_id``; returns the execution ARN. The name makes a
+    repeated start of the same attempt a no-op (Step Functions refuses a second execution of one name)."""
+    started = aws.client("stepfunctions").start_execution(
+        stateMachineArn=state_machine_arn(workflow),
+        name=execution_name[:80],
+        input=json.dumps({"subject_id": subject_id, "poll_seconds": settings.CLOUDKIDA_WORKFLOW_POLL_SECONDS}),
+    )
+    return started["executionArn"]
+
+
+__all__ = [
+    "FAILURE_STEP",
+    "Registered",
+    "Workflow",
+    "all_registered",
+    "register",
+    "registered",
+    "start_execution",
+    "state_machine_arn",
+    "state_machine_name",
+]

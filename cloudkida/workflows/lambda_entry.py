@@ -8,6 +8,7 @@ subject, returns at once, so re-running an execution from the start resumes wher
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import django
@@ -26,9 +27,14 @@ def run_step(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         entry.record_failure(subject_id, step_name, reason)
         return {"recorded": True, "step": step_name}
     step = workflow.step(event["step"])
+    if event.get("poll"):
+        started = float(event.get("started_at") or time.time())
+        ready = workflow.poll_one(subject_id, step, waited_seconds=time.time() - started)
+        return {"ready": ready, "started_at": started}
     if step.name in workflow.log.succeeded(subject_id) or not step.applies(subject_id):
-        return {"skipped": True}
-    return {"output": workflow.run_one(subject_id, step)}
+        return {"skipped": True, "ready": True, "started_at": time.time()}
+    output = workflow.run_one(subject_id, step) or {}
+    return {"output": output, "ready": output.get("ready", True), "started_at": time.time()}
 
 
 def _failure(error: dict[str, Any]) -> tuple[str, str]:

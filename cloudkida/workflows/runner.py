@@ -57,11 +57,20 @@ def current_attempt() -> int:
 
 @dataclass(frozen=True)
 class Step:
+    """One idempotent step. A step whose work finishes later (a table becoming ACTIVE, an account being
+    created) has ``ready``: ``run`` starts the work and returns at once; ``ready(subject_id)`` says whether it
+    is done (finishing anything that needs it done, idempotently), and is asked again every
+    ``poll_seconds`` for at most ``max_wait_seconds``. In Step Functions that is a Wait/poll loop, so no
+    Lambda ever waits longer than one short call."""
+
     name: str
     run: Callable[[str], dict[str, Any] | None]
     description: str = ""
     # Whether the step runs for this subject (e.g. Platinum-only steps); skipped steps count as done.
     applies: Callable[[str], bool] = lambda subject_id: True
+    ready: Callable[[str], bool] | None = None
+    poll_seconds: int = 5
+    max_wait_seconds: int = 900
 
 
 class StepLog(Protocol):
@@ -110,12 +119,14 @@ class Workflow:
         *,
         max_throttle_retries: int = 5,
         backoff: Callable[[int], None] | None = None,
+        wait: Callable[[float], None] | None = None,
     ):
         self.name = name
         self.steps = steps
         self.log = log
         self.max_throttle_retries = max_throttle_retries
         self._backoff = backoff or (lambda attempt: time.sleep(min(0.2 * 2**attempt, 5.0)))
+        self._wait = wait or time.sleep  # between polls of a step that is not ready yet (in-process only)
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -124,18 +135,40 @@ class Workflow:
         raise KeyError(name)
 
     def run_one(self, subject_id: str, step: Step) -> dict[str, Any] | None:
-        """Run one step, retrying AWS throttling with exponential backoff; record the outcome."""
+        """Run one step, retrying AWS throttling with exponential backoff; record the outcome.
+
+        A step with ``ready`` that is not ready yet stays RUNNING and returns ``{"ready": False}``: the
+        caller polls it (``poll_one``)."""
         token = _attempt.set(self.log.started(subject_id, step.name))
         try:
-            return self._run_with_backoff(subject_id, step)
+            output = self._guarded(subject_id, step, lambda: step.run(subject_id) or {})
+            if step.ready is not None:
+                if not self._guarded(subject_id, step, lambda: step.ready(subject_id)):
+                    return {**output, "ready": False}
+                output = {**output, "ready": True}
+            self.log.finished(subject_id, step.name, ok=True, output=output, error="")
+            return output
         finally:
             _attempt.reset(token)
 
-    def _run_with_backoff(self, subject_id: str, step: Step) -> dict[str, Any] | None:
+    def poll_one(self, subject_id: str, step: Step, *, waited_seconds: float) -> bool:
+        """Ask a started step whether it is done: True (recorded SUCCEEDED), False (poll again), or
+        StepFailed once it has waited ``max_wait_seconds``."""
+        if self._guarded(subject_id, step, lambda: step.ready(subject_id)):
+            self.log.finished(subject_id, step.name, ok=True, output={"ready": True}, error="")
+            return True
+        if waited_seconds >= step.max_wait_seconds:
+            reason = f"not ready after {step.max_wait_seconds} s"
+            self.log.finished(subject_id, step.name, ok=False, output=None, error=reason)
+            raise StepFailed(step.name, reason)
+        return False
+
+    def _guarded(self, subject_id: str, step: Step, call: Callable[[], Any]) -> Any:
+        """``call()``, retrying throttling; any other failure is recorded on the step and raised as StepFailed."""
         attempt = 0
         while True:
             try:
-                output = step.run(subject_id) or {}
+                return call()
             except Exception as error:
                 if is_throttling(error) and attempt < self.max_throttle_retries:
                     self._backoff(attempt)
@@ -148,8 +181,6 @@ class Workflow:
                 )
                 self.log.finished(subject_id, step.name, ok=False, output=None, error=reason)
                 raise StepFailed(step.name, reason) from error
-            self.log.finished(subject_id, step.name, ok=True, output=output, error="")
-            return output
 
     def run(self, subject_id: str) -> RunResult:
         """Run every step that has not yet succeeded, in order; stop at the first failure."""
@@ -159,7 +190,13 @@ class Workflow:
             if step.name in done or not step.applies(subject_id):
                 continue
             try:
-                self.run_one(subject_id, step)
+                output = self.run_one(subject_id, step)
+                waited = 0.0
+                while output is not None and output.get("ready") is False:
+                    self._wait(step.poll_seconds)
+                    waited += step.poll_seconds
+                    if self.poll_one(subject_id, step, waited_seconds=waited):
+                        break
             except StepFailed as failure:
                 return RunResult(ok=False, failed_step=failure.step, error=failure.error, ran=tuple(ran))
             ran.append(step.name)
@@ -169,24 +206,28 @@ class Workflow:
     def state_machine_definition(self, *, step_function_arn: str, failure_step: str) -> dict[str, Any]:
         """Amazon States Language for this workflow: one Task per step, the same order and names.
 
-        Each Task invokes ``step_function_arn`` with ``{"workflow", "step", "subject_id"}``; throttling
-        is retried with backoff, and any other error goes to ``failure_step`` which records it.
+        Each Task invokes ``step_function_arn`` with ``{"command", "workflow", "step", "subject_id"}``; Lambda
+        throttling is retried with backoff, and any other error goes to ``failure_step`` which records it.
+        A step with ``ready`` becomes a poll loop: its Task starts the work, then Choice ``<step>_ready`` →
+        Wait ``<step>_wait`` (``$.poll_seconds``, given by whoever starts the execution) → Task
+        ``<step>_poll`` → back to the Choice, until the step says it is ready or fails.
         """
         states: dict[str, Any] = {}
         names = [s.name for s in self.steps]
-        for index, step in enumerate(self.steps):
-            following = names[index + 1] if index + 1 < len(names) else "Succeeded"
-            states[step.name] = {
+
+        def task(step: str, comment: str, following: str, **payload: Any) -> dict[str, Any]:
+            return {
                 "Type": "Task",
-                "Comment": step.description,
+                "Comment": comment,
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {
                     "FunctionName": step_function_arn,
                     "Payload": {
                         "command": STEP_COMMAND,
                         "workflow": self.name,
-                        "step": step.name,
+                        "step": step,
                         "subject_id.$": "$.subject_id",
+                        **payload,
                     },
                 },
                 "ResultPath": None,
@@ -200,6 +241,30 @@ class Workflow:
                 ],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failure_step}],
                 "Next": following,
+            }
+
+        poll_result = {"ready.$": "$.Payload.ready", "started_at.$": "$.Payload.started_at"}
+        for index, step in enumerate(self.steps):
+            following = names[index + 1] if index + 1 < len(names) else "Succeeded"
+            if step.ready is None:
+                states[step.name] = task(step.name, step.description, following)
+                continue
+            ready, wait, poll = f"{step.name}_ready", f"{step.name}_wait", f"{step.name}_poll"
+            states[step.name] = {
+                **task(step.name, step.description, ready),
+                "ResultSelector": poll_result,
+                "ResultPath": "$.poll",
+            }
+            states[ready] = {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.poll.ready", "BooleanEquals": True, "Next": following}],
+                "Default": wait,
+            }
+            states[wait] = {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": poll}
+            states[poll] = {
+                **task(step.name, f"Is {step.name} done yet?", ready, poll=True, **{"started_at.$": "$.poll.started_at"}),
+                "ResultSelector": poll_result,
+                "ResultPath": "$.poll",
             }
         states[failure_step] = {
             "Type": "Task",

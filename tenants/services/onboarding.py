@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from cloudkida import aws, clock
+from cloudkida import clock, workflows
 from cloudkida.dynamo import tables
 from cloudkida.workflows.runner import FAILURE_STEP, RunResult, Step, Workflow, current_attempt
 from tenants import ports, provisioning, repository
@@ -99,13 +99,20 @@ def step_api_key(tenant_id: str) -> dict:
 
 
 def step_silo_table(tenant_id: str) -> dict:
-    """2. Platinum only: the tenant's own data table, from the same spec as the pooled one."""
-    tenant = tenant_get(tenant_id=tenant_id)
+    """2. Platinum only: ask for the tenant's own data table (same spec as the pooled one); no waiting here."""
     spec = tables.silo_table(tenant_id)
-    created = tables.ensure_table(spec)
+    return {"table": spec.name, "created": tables.create_table(spec)}
+
+
+def silo_table_ready(tenant_id: str) -> bool:
+    """The silo table is ACTIVE with TTL and PITR on, and the tenant record names it (every poll converges)."""
+    spec = tables.silo_table(tenant_id)
+    if not tables.table_ready(spec):
+        return False
+    tenant = tenant_get(tenant_id=tenant_id)
     if tenant.data_table != spec.name:
         tenant_update(tenant=tenant, data_table=spec.name)
-    return {"table": spec.name, "created": created}
+    return True
 
 
 def step_welcome_email(tenant_id: str) -> dict:
@@ -142,7 +149,15 @@ ONBOARDING = Workflow(
     [
         Step("record", step_record, "Reserve slug and name; mark the tenant PROVISIONING."),
         # Before any tenant data is written, so a Platinum tenant's first records land in its own table.
-        Step("silo_table", step_silo_table, "Platinum only: the tenant's own DynamoDB table.", applies=_is_silo),
+        Step(
+            "silo_table",
+            step_silo_table,
+            "Platinum only: the tenant's own DynamoDB table.",
+            applies=_is_silo,
+            ready=silo_table_ready,
+            poll_seconds=5,
+            max_wait_seconds=900,
+        ),
         Step("identity", step_identity, "Cognito group and app client (pooled) or dedicated pool (Platinum)."),
         Step("admin_user", step_admin_user, "Invite the tenant admin in Cognito; write the user record."),
         Step("api_key", step_api_key, "The tenant's API key on its tier's usage plan."),
@@ -179,11 +194,7 @@ def onboarding_start(*, tenant_id: str) -> None:
         threading.Thread(target=_run_logged, args=(tenant_id,), name=f"onboard-{tenant_id}", daemon=True).start()
     elif runner == "stepfunctions":
         attempt = sum(s.attempts for s in repository.steps(tenant_id) if s.name == "record")
-        aws.client("stepfunctions").start_execution(
-            stateMachineArn=settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN,
-            name=f"onboard-{tenant_id}-{attempt + 1}",
-            input=f'{{"subject_id": "{tenant_id}"}}',
-        )
+        workflows.start_execution(ONBOARDING.name, tenant_id, execution_name=f"onboard-{tenant_id}-{attempt + 1}")
     else:
         raise ValueError(f"unknown CLOUDKIDA_WORKFLOW_RUNNER {runner!r}")
 
