@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -46,6 +48,25 @@ def client(service_name: str, *, credentials: dict[str, str] | None = None) -> A
             cache.clear()
         cache[key] = _build(service_name, credentials)
     return cache[key]
+
+
+_deploying: contextvars.ContextVar[bool] = contextvars.ContextVar("deploying", default=False)
+
+
+@contextmanager
+def deploying() -> Iterator[None]:
+    """Mark AWS calls that create the platform's own resources locally, which on a deployed stage the
+    infrastructure stack (the deployer's credentials) creates instead. The IAM coverage test holds the
+    Lambda role's policy to every call made outside this block."""
+    token = _deploying.set(True)
+    try:
+        yield
+    finally:
+        _deploying.reset(token)
+
+
+def is_deploying() -> bool:
+    return _deploying.get()
 
 
 _accounts: dict[tuple[str, str | None], str] = {}

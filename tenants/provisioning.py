@@ -132,14 +132,15 @@ def remove_app_client(pool_id: str, client_id: str) -> None:
             raise
 
 
-def ensure_silo_pool(tenant_id: str, *, attempt: int) -> str:
-    """A dedicated user pool for a Platinum tenant, with CloudKida's custom attributes."""
+def ensure_silo_pool(tenant_id: str, *, display_name: str, attempt: int) -> str:
+    """A dedicated user pool for a Platinum tenant, with CloudKida's custom attributes; its emails carry
+    the tenant's name."""
     name = _resource_name("tenant", tenant_id)
     if attempt > 1:
         found = find_user_pool(name)
         if found:
             return found
-    return create_user_pool(name)
+    return create_user_pool(name, display_name=display_name)
 
 
 def silo_domain(tenant_id: str) -> str:

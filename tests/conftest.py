@@ -188,3 +188,4 @@ def tid(slug: str) -> str:
 
 
 from tests.fixtures_platform import deployed_platform, fail_aws, no_backoff, platform  # noqa: E402, F401  shared fixtures
+from tests.zappa_support import lambda_handler  # noqa: E402, F401  shared fixture

@@ -6,10 +6,9 @@ Lambda entry point and the Step Functions definitions can find them without impo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import json
 
 from django.conf import settings
 

@@ -262,7 +262,9 @@ class Workflow:
             }
             states[wait] = {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": poll}
             states[poll] = {
-                **task(step.name, f"Is {step.name} done yet?", ready, poll=True, **{"started_at.$": "$.poll.started_at"}),
+                **task(
+                    step.name, f"Is {step.name} done yet?", ready, poll=True, **{"started_at.$": "$.poll.started_at"}
+                ),
                 "ResultSelector": poll_result,
                 "ResultPath": "$.poll",
             }

@@ -54,7 +54,9 @@ def step_identity(tenant_id: str) -> dict:
     attempt = current_attempt()
     identity = dict(tenant.identity)
     if tenant.isolation is Isolation.SILO:
-        pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(tenant_id, attempt=attempt)
+        pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(
+            tenant_id, display_name=tenant.name, attempt=attempt
+        )
         domain = provisioning.silo_domain(tenant_id)
         identity.update(user_pool_id=pool_id, pool_kind="silo")
         tenant = tenant_update(tenant=tenant, identity=identity)  # remember the pool before anything else can fail
