@@ -228,73 +228,23 @@ def _assert_exactly_one_of_everything(tier: str) -> None:
     assert len([m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]) == 1
 
 
-def test_state_machine_tasks_run_the_same_steps_through_the_lambda_entry(fail_aws):
-    """What Step Functions does in production: one Lambda invocation per Task, then Catch → record_failure."""
-    import json
-
-    from cloudkida.workflows import lambda_entry
-    from cloudkida.workflows.definitions import render_all
-    from cloudkida.workflows.runner import StepFailed
-    from tenants.services.records import tenant_create
-
-    globex = tenant_create(
-        slug="globex",
-        name="Globex Learning",
-        tier="premium",
-        admin_email="owner@globex.example",
-        admin_name="Olive",
-        country="GB",
-    ).tenant_id
-    definition = json.loads(render_all()["onboarding"])
-    order = [
-        name for name, state in definition["States"].items() if state["Type"] == "Task" and name != "record_failure"
-    ]
-
-    def execute() -> str:
-        for name in order:
-            payload = {k: v for k, v in definition["States"][name]["Parameters"]["Payload"].items() if "." not in k}
-            try:
-                lambda_entry.run_step({**payload, "subject_id": globex})
-            except StepFailed as failure:
-                cause = json.dumps({"errorMessage": str(failure), "errorType": "StepFailed"})
-                lambda_entry.run_step(
-                    {
-                        "workflow": "onboarding",
-                        "step": "record_failure",
-                        "subject_id": globex,
-                        "error": {"Error": "StepFailed", "Cause": cause},
-                    }
-                )
-                return "failed"
-        return "succeeded"
-
-    fail_aws("apigateway", "CreateApiKey")
-    assert execute() == "failed"
-    tenant = tenant_get(tenant_id=tid("globex"))
-    assert tenant.status is TenantStatus.FAILED and tenant.failed_step == "api_key"
-    assert execute() == "succeeded"  # a new execution skips what already succeeded
-    assert tenant_get(tenant_id=tid("globex")).status is TenantStatus.ACTIVE
-    _assert_exactly_one_of_everything("premium")
-
-
 def test_retry_marks_the_tenant_provisioning_while_it_runs(fail_aws, settings):
     fail_aws("cognito-idp", "CreateGroup")
     _register()
     settings.CLOUDKIDA_WORKFLOW_RUNNER = "stepfunctions"  # nothing runs here; only the state change shows
-    settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _state_machine()
+    machine = _state_machine()
     tenant = tenant_retry(tenant_id=tid("globex"), actor="test")
     assert tenant.status is TenantStatus.PROVISIONING and tenant.failed_step == ""
-    executions = aws.client("stepfunctions").list_executions(
-        stateMachineArn=settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN
-    )
+    executions = aws.client("stepfunctions").list_executions(stateMachineArn=machine)
     assert [e["name"] for e in executions["executions"]] == [f"onboard-{tid('globex')}-2"]
 
 
 def _state_machine() -> str:
+    from cloudkida.workflows import state_machine_name
     from cloudkida.workflows.definitions import render_all
 
     return aws.client("stepfunctions").create_state_machine(
-        name="onboarding",
+        name=state_machine_name("onboarding"),
         roleArn="arn:aws:iam::123456789012:role/sfn",
         definition=render_all()["onboarding"].replace(
             "${CloudKidaStepFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:ck"
