@@ -12,10 +12,9 @@ import logging
 import threading
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from cloudkida import clock, workflows
+from cloudkida import clock, email, workflows
 from cloudkida.dynamo import tables
 from cloudkida.workflows.runner import FAILURE_STEP, RunResult, Step, Workflow, current_attempt
 from tenants import ports, provisioning, repository
@@ -118,17 +117,18 @@ def silo_table_ready(tenant_id: str) -> bool:
 
 
 def step_welcome_email(tenant_id: str) -> dict:
-    """6. A welcome email through SES with the tenant's login URL."""
+    """6. A welcome email through SES with the tenant's login URL. If SES refuses it, it waits in the outbox
+    (retried on a schedule, shown to system admins): the tenant's people exist, so onboarding goes on."""
     tenant = tenant_get(tenant_id=tenant_id)
     context = {"tenant": tenant, "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/"}
-    send_mail(
+    sent = email.send(
+        tenant_id=tenant_id,
+        kind="welcome",
+        to=tenant.admin_email,
         subject=f"Welcome to CloudKida, {tenant.name}",
-        message=render_to_string("emails/welcome.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[tenant.admin_email],
-        fail_silently=False,
+        body=render_to_string("emails/welcome.txt", context),
     )
-    return {"to": tenant.admin_email}
+    return {"to": tenant.admin_email, "sent": sent}
 
 
 def step_activate(tenant_id: str) -> dict:

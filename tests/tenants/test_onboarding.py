@@ -134,17 +134,22 @@ def test_a_failing_aws_call_leaves_failed_with_the_step_and_retry_reaches_active
     _assert_exactly_one_of_everything(tier)
 
 
-def test_a_failing_welcome_email_is_retried_without_repeating_earlier_steps():
-    ses = aws.client("ses")
-    from django.conf import settings
+def test_a_refused_welcome_email_never_fails_onboarding_and_is_resent_from_the_outbox(settings):
+    from cloudkida.email import outbox_for, retry_outbox
 
-    ses.delete_identity(Identity=settings.CLOUDKIDA_SENDER_EMAIL)  # SES now rejects the sender
+    ses = aws.client("ses")
+    domain = settings.CLOUDKIDA_SENDER_EMAIL.rsplit("@", 1)[1]
+    ses.delete_identity(Identity=domain)  # SES now refuses the sender, as in the sandbox
     tenant = _register()
-    assert tenant.status is TenantStatus.FAILED and tenant.failed_step == "welcome_email"
-    ses.verify_email_identity(EmailAddress=settings.CLOUDKIDA_SENDER_EMAIL)
-    assert tenant_retry(tenant_id=tid("globex"), actor="test").status is TenantStatus.ACTIVE
-    attempts = {s.name: s.attempts for s in repository.steps(tid("globex"))}
-    assert attempts == {"record": 1, "identity": 1, "admin_user": 1, "api_key": 1, "welcome_email": 2, "activate": 1}
+    assert tenant.status is TenantStatus.ACTIVE  # its admin exists: the email must not stop it
+    (queued,) = outbox_for(tenant_id=tenant.tenant_id)
+    assert queued.to == "owner@globex.example" and "MessageRejected" in queued.last_error
+    assert retry_outbox() == {"sent": 0, "failed": 1}
+    assert outbox_for(tenant_id=tenant.tenant_id)[0].attempts == 2
+
+    ses.verify_domain_identity(Domain=domain)
+    assert retry_outbox() == {"sent": 1, "failed": 0}
+    assert outbox_for(tenant_id=tenant.tenant_id) == []
     assert len([m for m in sent_emails() if "owner@globex.example" in str(m.destinations)]) == 1
     _assert_exactly_one_of_everything("basic")
 
