@@ -13,6 +13,9 @@ from cloudkida import aws
 from cloudkida.dynamo import registry, tables
 from cloudkida.dynamo.store import in_maintenance
 from scripts.emulator import serialize_moto
+from tests.iam import recorder
+
+recorder.install()  # before any client exists: every AWS call the code makes becomes an IAM request
 
 os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
 serialize_moto()  # moto applies one request at a time, as DynamoDB applies each request atomically
@@ -21,6 +24,25 @@ serialize_moto()  # moto applies one request at a time, as DynamoDB applies each
 @pytest.fixture(scope="session", autouse=True)
 def _test_profile():
     assert settings.ENV == "test", "run the suite with CLOUDKIDA_ENV=test (make test does)"
+
+
+@pytest.fixture(autouse=True)
+def _iam_test_name(request):
+    recorder.current_test = request.node.nodeid
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The IAM coverage test judges every call the rest of the run made, so it runs last."""
+    last = [item for item in items if item.get_closest_marker("iam_coverage")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_sessionfinish(session, exitstatus):
+    target = os.environ.get("CLOUDKIDA_IAM_RECORD")
+    if target:
+        from pathlib import Path
+
+        recorder.dump(Path(target))
 
 
 class ScanGuard:
@@ -146,8 +168,9 @@ def moto(settings):
     settings.AWS_ENDPOINT_URL = None
     with mock_aws():
         aws.reset()
-        for spec in tables.platform_tables():
-            tables.ensure_table(spec)
+        with aws.deploying():  # the stack's tables on a deployed stage
+            for spec in tables.platform_tables():
+                tables.ensure_table(spec)
         yield
     aws.reset()
 
@@ -172,8 +195,9 @@ def moto_server(settings, moto_server_url):
     requests.post(f"{moto_server_url}/moto-api/reset", timeout=10)
     settings.AWS_ENDPOINT_URL = moto_server_url
     aws.reset()
-    for spec in tables.platform_tables():
-        tables.ensure_table(spec)
+    with aws.deploying():
+        for spec in tables.platform_tables():
+            tables.ensure_table(spec)
     yield moto_server_url
     aws.reset()
 
