@@ -177,10 +177,11 @@ class TenantMembers:
     """accounts' side of a tenant's life (tenants.ports)."""
 
     def check_admin_email(self, *, email: str, isolation: Isolation) -> None:
-        """In the pooled pool an address has one sign-in: refuse one that already has it."""
+        """In a pooled pool an address has one sign-in: refuse one that already has it in the shard a new
+        tenant lands in (one AdminGetUser, however many shards there are)."""
         if isolation is Isolation.SILO:
             return
-        pool_id = provisioning.platform()["pooled_user_pool_id"]
+        pool_id = provisioning.current_pooled_pool_id()
         if cognito.user_attributes(pool_id, email):
             raise Conflict(
                 "This email address already signs in to another CloudKida organisation; use another.",

@@ -20,10 +20,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchmarks import identity, onboarding, repository  # noqa: E402
+from benchmarks import deploy, identity, onboarding, repository  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SUITES = {"repository": repository, "onboarding": onboarding, "identity": identity}
+SUITES = {"repository": repository, "onboarding": onboarding, "identity": identity, "deploy": deploy}
 
 
 def main(argv: list[str]) -> int:

@@ -8,11 +8,12 @@ class CloudkidaConfig(AppConfig):
     verbose_name = "CloudKida core"
 
     def ready(self):
-        from cloudkida import email, resources
+        from cloudkida import email, observability, resources
 
         for kind in ITEM_KINDS:
             register(kind)
         resources.register_schedule(email.SCHEDULE)
+        observability.trace_aws_calls()
 
 
 ITEM_KINDS = (

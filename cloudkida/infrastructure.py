@@ -818,17 +818,19 @@ def meter_api(api_id: str, stage: str) -> list[str]:
     key (Zappa's ``api_key_required``); one that does not is refused here, since API Gateway would let its
     calls through unmetered. Idempotent; run with the deployer's credentials after `zappa deploy`."""
     apigateway = aws.client("apigateway")
-    unmetered = [
-        f"{method} {resource['path']}"
-        for page in apigateway.get_paginator("get_resources").paginate(restApiId=api_id)
-        for resource in page["items"]
-        for method, detail in resource.get("resourceMethods", {}).items()
-        if method != "OPTIONS"
-        and not apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method)["apiKeyRequired"]
-    ]
-    if unmetered:
-        raise RuntimeError(f"methods without apiKeyRequired (set api_key_required in the stage): {unmetered}")
     with aws.deploying():
+        unmetered = [
+            f"{method} {resource['path']}"
+            for page in apigateway.get_paginator("get_resources").paginate(restApiId=api_id)
+            for resource in page["items"]
+            for method in resource.get("resourceMethods", {})
+            if method != "OPTIONS"
+            and not apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method)[
+                "apiKeyRequired"
+            ]
+        ]
+        if unmetered:
+            raise RuntimeError(f"methods without apiKeyRequired (set api_key_required in the stage): {unmetered}")
         apigateway.update_rest_api(
             restApiId=api_id, patchOperations=[{"op": "replace", "path": "/apiKeySource", "value": "AUTHORIZER"}]
         )

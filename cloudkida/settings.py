@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudkida.logging.RequestLogMiddleware",
+    "cloudkida.observability.MetricsMiddleware",
     "cloudkida.limits.RequestLimitsMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -93,7 +94,7 @@ MIDDLEWARE = [
     "accounts.portal.SessionRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.operators.OperatorAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -256,11 +257,21 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ---------------------------------------------------------------------------------------
 LOG_LEVEL = _env("CLOUDKIDA_LOG_LEVEL", "INFO")
+# One JSON line per log record, with the tenant and request ids on every line; powertools' formatter on a
+# deployed stage (cloudkida.observability). CloudWatch metrics in embedded metric format (stdout) on a
+# deployed stage; X-Ray subsegments for AWS calls only when asked for (~0.14 s of cold start).
+CLOUDKIDA_METRICS = _env_bool("CLOUDKIDA_METRICS", IS_PRODUCTION)
+CLOUDKIDA_TRACE_AWS_CALLS = _env_bool("CLOUDKIDA_TRACE_AWS_CALLS", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "cloudkida.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"tenant": {"()": "cloudkida.observability.TenantFields"}},
+    "formatters": {
+        "json": {"()": "cloudkida.observability.powertools_formatter"}
+        if IS_PRODUCTION
+        else {"()": "cloudkida.logging.JsonFormatter"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["tenant"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"handlers": [], "propagate": False},
@@ -338,6 +349,9 @@ CLOUDKIDA_TIER_LIMITS = {
     "premium": {"rate": 100, "burst": 200, "quota_per_day": 5000},
     "platinum": {"rate": 300, "burst": 300, "quota_per_day": 10000},
 }
+# Pooled tenants per pooled user pool shard (Cognito allows 1,000 app clients per pool; the headroom absorbs
+# a slot reserved by an onboarding attempt that died before recording it). A full shard opens the next.
+CLOUDKIDA_POOL_CLIENTS_PER_SHARD = int(_env("CLOUDKIDA_POOL_CLIENTS_PER_SHARD", "990") or 990)
 # How onboarding runs: "inline" (in the request; tests), "thread" (in the background; make run),
 # "stepfunctions" (an AWS Step Functions execution; production).
 CLOUDKIDA_WORKFLOW_RUNNER = _env(
@@ -374,3 +388,11 @@ CLOUDKIDA_OIDC_TIMEOUT = float(_env("CLOUDKIDA_OIDC_TIMEOUT", "10") or 10)  # se
 if IS_PRODUCTION and CLOUDKIDA_DEV_OIDC_ISSUER:
     raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_DEV_OIDC_ISSUER is development-only")
 LOGIN_URL = "/login/"
+# System admins sign in to the Django admin through the operations user pool (OIDC, MFA there): see
+# accounts.operators. The Django password login (the demo admin `make run` creates in SQLite) is local and
+# test only; production has no database and no password login.
+CLOUDKIDA_ADMIN_PASSWORD_LOGIN = _env_bool("CLOUDKIDA_ADMIN_PASSWORD_LOGIN", not IS_PRODUCTION)
+if IS_PRODUCTION and CLOUDKIDA_ADMIN_PASSWORD_LOGIN:
+    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_ADMIN_PASSWORD_LOGIN is local-only")
+CLOUDKIDA_ADMIN_OIDC_LOGIN_URL = "/admin/oidc/login/"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"] if CLOUDKIDA_ADMIN_PASSWORD_LOGIN else []

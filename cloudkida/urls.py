@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.operators import OperatorCallbackView, OperatorLoginView
 from accounts.urls import api_urlpatterns as account_apis
 from accounts.urls import page_urlpatterns as account_pages
 from cloudkida.apis import ApiRootApi
@@ -23,6 +24,8 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/docs", RedirectView.as_view(pattern_name="api-docs"), name="api-docs-short"),
+    path("admin/oidc/login/", OperatorLoginView.as_view(), name="admin-oidc-login"),
+    path("admin/oidc/callback/", OperatorCallbackView.as_view(), name="admin-oidc-callback"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.page_urls")),

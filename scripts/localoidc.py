@@ -22,6 +22,8 @@ DEMO_USERS = [
     ("learner@example.com", "Lee Learner", "learners", "TenantUser"),
     ("learners-admin@cloudkida.localhost", "Learners Admin", "learners", "TenantAdmin"),
 ]
+# System admins sign in to the Django admin through the operations pool; locally through this provider.
+DEMO_OPERATORS = [("ops@cloudkida.localhost", "Olga Ops")]
 
 
 def main() -> int:
@@ -33,7 +35,7 @@ def main() -> int:
     users = [
         User(sub=email, claims={"email": email, "name": name, "custom:tenantId": tenant, "custom:userRole": role})
         for email, name, tenant, role in DEMO_USERS
-    ]
+    ] + [User(sub=email, claims={"email": email, "name": name}) for email, name in DEMO_OPERATORS]
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     marker = state / "localoidc.json"

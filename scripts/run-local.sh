@@ -57,7 +57,8 @@ cat <<MSG
 
 CloudKida is running (Ctrl-C stops it and local AWS):
   Health            http://127.0.0.1:$PORT/healthz
-  Django admin      http://127.0.0.1:$PORT/admin/      user: admin   password: ${ADMIN_PASSWORD}
+  Django admin      http://admin.localhost:$PORT/admin/      user: admin   password: ${ADMIN_PASSWORD}
+                    (or "Sign in with the CloudKida operations account" as ops@cloudkida.localhost, as production does)
   API root          http://127.0.0.1:$PORT/api/v1/
   API docs          http://127.0.0.1:$PORT/api/v1/docs/
   Sign up           http://localhost:$PORT/signup/

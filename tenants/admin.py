@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from cloudkida import email
 from cloudkida.errors import ApplicationError, NotFound
 from tenants.domain import TenantStatus, Tier
 from tenants.selectors import tenant_events, tenant_get, tenant_list, tenant_search, tenant_steps
@@ -84,6 +85,7 @@ def tenant_detail_view(site, request, tenant_id: str):
             tenant=tenant,
             steps=tenant_steps(tenant_id=tenant_id),
             events=tenant_events(tenant_id=tenant_id, limit=100).items,
+            emails=email.outbox_for(tenant_id=tenant_id),
             tiers=[t.value for t in Tier],
         ),
     )

@@ -34,4 +34,5 @@ ITEM_KINDS = (
     ItemKind("custom-domain", CONTROL, TENANT, "HOST#", "HOST", "a custom domain and its verification"),
     ItemKind("app-client", CONTROL, TENANT, "CLIENT#", "CLIENT", "which tenant an OIDC app client belongs to"),
     ItemKind("platform-audit", CONTROL, PLATFORM, "PLATFORM#AUDIT", "", "offboardings and other platform events"),
+    ItemKind("pool-shard", CONTROL, PLATFORM, "PLATFORM", "POOLSHARD#", "a pooled user pool shard and its app clients"),
 )

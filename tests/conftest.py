@@ -149,10 +149,12 @@ def _process_caches():
     from accounts.api_keys import api_key_cache_clear
     from accounts.selectors import authorization_cache_forget
     from accounts.tokens import operator_cache_clear
+    from tenants import provisioning
     from tenants.selectors import tenant_cache_clear
 
     def clear():
         tenant_cache_clear()
+        provisioning.cache_clear()
         authorization_cache_forget(tenant_id="")
         api_key_cache_clear()
         operator_cache_clear()

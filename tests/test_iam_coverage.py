@@ -103,8 +103,17 @@ def test_every_aws_call_the_code_makes_is_allowed_by_the_lambda_role_and_nothing
             used.add(seen.request.action)
         else:
             denied[f"{seen.request.action} on {seen.request.resource}"].add(f"{seen.caller} ({test})")
-    assert not denied, "\n".join(f"{k}: {sorted(v)[:3]}" for k, v in sorted(denied.items()))
+    report = "\n".join(f"{k}: {sorted(v)[:3]}" for k, v in sorted(denied.items()))
+    if denied:
+        (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+        (ROOT / "tests" / "artifacts" / "iam-denied.txt").write_text(report)
+    assert not denied, report
     assert MUST_SEE <= used, MUST_SEE - used
     if whole_run:
         granted = {a for p in policies.values() for s in p["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
-        assert granted - used - RUNTIME_ONLY == set(), "granted but never used by the code"
+        unused = granted - used - RUNTIME_ONLY
+        (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+        (ROOT / "tests" / "artifacts" / "iam-coverage.txt").write_text(
+            f"calls recorded: {len(observed)}; actions used: {sorted(used)}; granted, unused: {sorted(unused)}\n"
+        )
+        assert unused == set(), "granted but never used by the code"

@@ -14,7 +14,7 @@ import threading
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from cloudkida import clock, email, workflows
+from cloudkida import clock, email, observability, workflows
 from cloudkida.dynamo import tables
 from cloudkida.workflows.runner import FAILURE_STEP, RunResult, Step, Workflow, current_attempt
 from tenants import ports, provisioning, repository
@@ -61,11 +61,14 @@ def step_identity(tenant_id: str) -> dict:
         tenant = tenant_update(tenant=tenant, identity=identity)  # remember the pool before anything else can fail
         hosted_ui = provisioning.ensure_domain(pool_id, domain)
     else:
-        platform = provisioning.platform()
-        pool_id = platform["pooled_user_pool_id"]
-        domain = platform["pooled_domain"]
+        if not identity.get("user_pool_id"):  # a slot in the current pooled shard, remembered at once
+            slot = provisioning.reserve_pooled_client(tenant_id)
+            identity.update(user_pool_id=slot["pool_id"], hosted_ui_domain=slot["domain"], shard=slot["shard"])
+            identity.update(pool_kind="pooled")
+            tenant = tenant_update(tenant=tenant, identity=identity)
+        pool_id, domain = identity["user_pool_id"], identity["hosted_ui_domain"]
         hosted_ui = provisioning.hosted_ui_url(domain)
-        identity.update(user_pool_id=pool_id, pool_kind="pooled", group=provisioning.ensure_group(pool_id, tenant_id))
+        identity.update(group=provisioning.ensure_group(pool_id, tenant_id))
     client_id = identity.get("client_id") or provisioning.ensure_app_client(
         pool_id, tenant_id, slug=tenant.slug, attempt=attempt
     )
@@ -139,6 +142,8 @@ def step_activate(tenant_id: str) -> dict:
         repository.event_add(
             AuditEvent(tenant_id, clock.now(), "tenant.activated", "onboarding", {"tier": tenant.tier.value})
         )
+        seconds = (clock.now() - tenant.created_at).total_seconds()
+        observability.metric("OnboardingSeconds", seconds, unit="Seconds", tenant_id=tenant_id, tier=tenant.tier.value)
     return {"status": TenantStatus.ACTIVE.value}
 
 

@@ -91,9 +91,9 @@ def empty_account(settings, lambda_handler):
     settings.EMAIL_BACKEND = "django_ses.SESBackend"
     with mock_aws(), executing_state_machines(lambda_handler):
         aws.reset()
-        provisioning._platform_cache.invalidate()
+        provisioning.cache_clear()
         yield
-    provisioning._platform_cache.invalidate()
+    provisioning.cache_clear()
     aws.reset()
 
 
@@ -160,8 +160,9 @@ def test_the_stack_deploys_to_moto_and_the_app_runs_on_what_it_created(empty_acc
     # moto's CloudFormation ignores TTL and PITR on a table; AWS applies them (and tables.table_ready
     # converges them wherever they are off), so turn them on as AWS would have.
     if ttl.get("TimeToLiveStatus") != "ENABLED":
-        for spec in (infrastructure.tables.control_table(), infrastructure.tables.pooled_table()):
-            infrastructure.tables.ensure_table_settings(spec)
+        with aws.deploying():
+            for spec in (infrastructure.tables.control_table(), infrastructure.tables.pooled_table()):
+                infrastructure.tables.ensure_table_settings(spec)
     out = io.StringIO()
     call_command("bootstrap", stdout=out)
     created = [line for line in out.getvalue().splitlines() if line.startswith("created")]

@@ -62,9 +62,21 @@ def _serve(package_dir: Path, events: list[dict], endpoint: str) -> dict:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    out = json.loads(lines[-1])
     assert out["sys_path_leaks"] == []
+    out["stdout"], out["stderr"] = lines[:-1], result.stderr.splitlines()
     return out
+
+
+def _json_lines(lines: list[str]) -> list[dict]:
+    found = []
+    for line in lines:
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return [f for f in found if isinstance(f, dict)]
 
 
 def _http(path: str, host: str, stage: str, *, authorizer: dict | None = None) -> dict:
@@ -127,11 +139,11 @@ def production_stage(moto_server, settings):
     settings.AWS_SES_REGION_ENDPOINT_URL = moto_server
     with infrastructure.stack_settings(config):
         aws.reset()
-        provisioning._platform_cache.invalidate()
+        provisioning.cache_clear()
         tenant_cache_clear()
         bootstrap()
         yield config
-        provisioning._platform_cache.invalidate()
+        provisioning.cache_clear()
         tenant_cache_clear()
     aws.reset()
 
@@ -163,6 +175,13 @@ def test_the_package_serves_a_tenant_host_the_authorizer_an_api_call_and_workflo
     assert health["ok"]["statusCode"] == 200
     assert [r.get("error") for r in ran] == [None] * len(steps), ran
     assert ran[1]["ok"]["ready"] is True  # moto's table is ACTIVE at once; AWS's would be polled
+    # Observability: powertools' JSON logs with the tenant on the step's lines; EMF metrics with a tenant dimension.
+    logs = _json_lines(portal["stderr"])
+    step_lines = [line for line in logs if line.get("tenant_id") == beta.tenant_id]
+    assert step_lines and all(line["service"] == "cloudkida-prod" for line in step_lines)
+    metrics = [m for m in _json_lines(portal["stdout"]) if "_aws" in m]
+    names = {(d["Name"], m["tenant"]) for m in metrics for d in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert ("Requests", acme.tenant_id) in names and ("OnboardingSeconds", beta.tenant_id) in names
     tenant_cache_clear()
     beta_now = tenant_get(tenant_id=beta.tenant_id)
     assert beta_now.status is TenantStatus.ACTIVE and beta_now.data_table.endswith(beta.tenant_id)

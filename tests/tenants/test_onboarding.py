@@ -134,7 +134,11 @@ def test_a_failing_aws_call_leaves_failed_with_the_step_and_retry_reaches_active
     _assert_exactly_one_of_everything(tier)
 
 
+@pytest.mark.django_db
 def test_a_refused_welcome_email_never_fails_onboarding_and_is_resent_from_the_outbox(settings):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
     from cloudkida.email import outbox_for, retry_outbox
 
     ses = aws.client("ses")
@@ -144,6 +148,10 @@ def test_a_refused_welcome_email_never_fails_onboarding_and_is_resent_from_the_o
     assert tenant.status is TenantStatus.ACTIVE  # its admin exists: the email must not stop it
     (queued,) = outbox_for(tenant_id=tenant.tenant_id)
     assert queued.to == "owner@globex.example" and "MessageRejected" in queued.last_error
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("root", "root@cloudkida.example", "pw"))
+    page = staff.get(f"/admin/tenants/tenant/{tenant.tenant_id}/").content.decode()
+    assert "Emails SES has not taken yet" in page and "MessageRejected" in page
     assert retry_outbox() == {"sent": 0, "failed": 1}
     assert outbox_for(tenant_id=tenant.tenant_id)[0].attempts == 2
 
