@@ -303,13 +303,13 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
         {
             "Sid": "Assets",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
             "Resource": f"arn:{PARTITION}:s3:::{bucket}/*",
         },
         {
             "Sid": "ListAssets",
             "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
             "Resource": f"arn:{PARTITION}:s3:::{bucket}",
         },
         {

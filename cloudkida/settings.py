@@ -196,19 +196,26 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-if CLOUDKIDA_ASSETS_DOMAIN:
-    STATIC_URL = f"https://{CLOUDKIDA_ASSETS_DOMAIN}/static/"
-    STORAGES["staticfiles"] = {
+
+
+def assets_storage(bucket: str, domain: str) -> dict:
+    """The staticfiles storage of a deployed stage: the assets bucket under static/, read through CloudFront."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": CLOUDKIDA_ASSETS_BUCKET,
+            "bucket_name": bucket,
             "location": "static",
-            "custom_domain": CLOUDKIDA_ASSETS_DOMAIN,
+            "custom_domain": domain,
             "querystring_auth": False,
             "file_overwrite": True,
             "object_parameters": {"CacheControl": "public, max-age=86400"},
         },
     }
+
+
+if CLOUDKIDA_ASSETS_DOMAIN:
+    STATIC_URL = f"https://{CLOUDKIDA_ASSETS_DOMAIN}/static/"
+    STORAGES["staticfiles"] = assets_storage(CLOUDKIDA_ASSETS_BUCKET, CLOUDKIDA_ASSETS_DOMAIN)
 # SES (django-ses) in production and tests (against moto); the console locally, so a developer reads
 # welcome and invitation emails in the `make run` terminal.
 EMAIL_BACKEND = _env(

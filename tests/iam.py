@@ -48,8 +48,9 @@ S3_ACTIONS = {
     "UploadPart": "PutObject",
     "CompleteMultipartUpload": "PutObject",
     "ListBuckets": "ListAllMyBuckets",
+    "ListObjectVersions": "ListBucketVersions",
 }
-S3_BUCKET_LEVEL = {"ListBucket", "CreateBucket", "DeleteBucket", "ListAllMyBuckets"}
+S3_BUCKET_LEVEL = {"ListBucket", "ListBucketVersions", "CreateBucket", "DeleteBucket", "ListAllMyBuckets"}
 TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
@@ -110,9 +111,17 @@ def requests_for(
         bucket = params.get("Bucket", "")
         if action in S3_BUCKET_LEVEL or ("Key" not in params and operation != "DeleteObjects"):
             return [Request(f"s3:{action}", f"arn:aws:s3:::{bucket}" if bucket else "*")]
-        if operation == "DeleteObjects":
-            keys = [o["Key"] for o in params.get("Delete", {}).get("Objects", [])]
-            return [Request("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{k}") for k in keys]
+        if operation == "DeleteObjects":  # a version id makes it DeleteObjectVersion
+            objects = params.get("Delete", {}).get("Objects", [])
+            return [
+                Request(
+                    "s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject",
+                    f"arn:aws:s3:::{bucket}/{o['Key']}",
+                )
+                for o in objects
+            ]
+        if operation == "DeleteObject" and params.get("VersionId"):
+            return [Request("s3:DeleteObjectVersion", f"arn:aws:s3:::{bucket}/{params['Key']}")]
         return [Request(f"s3:{action}", f"arn:aws:s3:::{bucket}/{params['Key']}")]
     if service == "ses":
         if operation in {"SendRawEmail", "SendEmail"}:

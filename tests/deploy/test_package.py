@@ -106,7 +106,7 @@ def _closed_port() -> int:
 def test_the_package_carries_its_runtime_and_nothing_for_tests_or_deploys(packages):
     root = packages["production"]
     needed_paths = ("handler.py", "zappa_settings.py", "werkzeug", "botocore/docs", "django/contrib/staticfiles")
-    for needed in (*needed_paths, "aws_lambda_powertools"):
+    for needed in (*needed_paths, "aws_lambda_powertools", "aws_xray_sdk"):
         assert (root / needed).exists(), needed
     for unwanted in NOT_IN_PACKAGE:
         assert not (root / unwanted).exists(), unwanted
