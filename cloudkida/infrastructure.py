@@ -34,6 +34,16 @@ CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"  # the hosted zone id of every CloudFront dis
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
 LOG_RETENTION_DAYS = 30
 
+# What the Lambda does to items (BatchGetItem, ConditionCheckItem and Scan are never called).
+LAMBDA_DATA = [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+]
+# What a tenant-scoped session may do to its own items (the authorizer's session policy narrows it further).
 DYNAMODB_DATA = [
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -191,7 +201,6 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
     table = f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/"
     bucket = settings.CLOUDKIDA_ASSETS_BUCKET
     apigw = f"arn:{PARTITION}:apigateway:{REGION}::"
-    functions = [_arn("lambda", f"function:{s.function_name}") for s in config.stages]
     statements = [
         {
             "Sid": "Logs",
@@ -208,14 +217,14 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
         {
             "Sid": "PlatformTables",
             "Effect": "Allow",
-            "Action": [*DYNAMODB_DATA, "dynamodb:Scan", "dynamodb:DescribeTable"],
+            "Action": [*LAMBDA_DATA, "dynamodb:DescribeTable"],
             "Resource": [f"{table}{name}{suffix}" for name in (control, pooled) for suffix in ("", "/index/*")],
         },
         {
             "Sid": "SiloTables",
             "Effect": "Allow",
             "Action": [
-                *DYNAMODB_DATA,
+                *LAMBDA_DATA,
                 "dynamodb:CreateTable",
                 "dynamodb:DescribeTable",
                 "dynamodb:DeleteTable",
@@ -287,7 +296,7 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
         {
             "Sid": "SendEmail",
             "Effect": "Allow",
-            "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+            "Action": ["ses:SendRawEmail"],
             "Resource": [
                 _arn("ses", f"identity/{resources.sender_domain()}"),
                 _arn("ses", f"identity/{settings.CLOUDKIDA_SENDER_EMAIL}"),
@@ -303,8 +312,15 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
         {
             "Sid": "Assets",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Action": ["s3:PutObject", "s3:DeleteObjectVersion"],
             "Resource": f"arn:{PARTITION}:s3:::{bucket}/*",
+        },
+        {
+            # `zappa manage <stage> "collectstatic --noinput"` runs in the Lambda and reads back what it uploads.
+            "Sid": "StaticFiles",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": f"arn:{PARTITION}:s3:::{bucket}/static/*",
         },
         {
             "Sid": "ListAssets",
@@ -324,20 +340,16 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
             "Action": ["states:StartExecution"],
             "Resource": _arn("states", f"stateMachine:{p}-*"),
         },
-        {
-            "Sid": "Queues",
-            "Effect": "Allow",
-            "Action": [
-                "sqs:SendMessage",
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:GetQueueUrl",
-                "sqs:GetQueueAttributes",
-            ],
-            "Resource": _arn("sqs", f"{p}-*"),
-        },
     ]
-    del functions
+    if resources.queues():
+        statements.append(
+            {
+                "Sid": "Queues",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": [_arn("sqs", queue.name) for queue in resources.queues()],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 

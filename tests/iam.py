@@ -93,6 +93,8 @@ def requests_for(
             return [Request(f"dynamodb:{operation}", "*")]
         resource = table + params["TableName"] + (f"/index/{params['IndexName']}" if params.get("IndexName") else "")
         key = params.get("Key") or params.get("Item")
+        if operation == "CreateTable" and params.get("Tags"):  # tags on creation need TagResource too
+            return [Request("dynamodb:CreateTable", resource), Request("dynamodb:TagResource", resource)]
         if operation == "Query":
             pk = params.get("ExpressionAttributeValues", {}).get(":pk", {}).get("S")
             context = (("dynamodb:LeadingKeys", (pk,)),) if pk and not params.get("IndexName") else ()

@@ -28,6 +28,9 @@ ACCOUNT = "123456789012"
 # Granted for the Lambda runtime itself (its log stream, X-Ray segments), never called by our code.
 RUNTIME_ONLY = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 RUNTIME_ONLY |= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Granted for `zappa manage <stage> collectstatic`, which runs in the Lambda at deploy time (Django's own command;
+# tests/deploy/test_static_files.py runs it, from test code, so the recorder does not count it).
+RUNTIME_ONLY |= {"s3:GetObject"}
 # Run when this test runs alone: the parts of the suite that exercise every kind of AWS call.
 SUBSET = [
     "tests/tenants/test_onboarding.py",
