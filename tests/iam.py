@@ -6,8 +6,9 @@ suite checks the policies itself:
 - ``Recorder`` wraps ``botocore.session.Session.create_client`` (every client, ours, django-ses's and
   django-storages' alike) and turns each call into (action, resource, context) as IAM would see it —
   TransactWriteItems into one action per item, API Gateway into ``apigateway:<HTTP verb>`` on the request
-  path. Calls made by test code itself, by moto, or inside ``cloudkida.aws.deploying()`` (what the stack's
-  deployer does) are not the Lambda's and are left out.
+  path. Calls made by test code itself, by moto, inside ``cloudkida.aws.deploying()`` (what the stack's
+  deployer does) or inside ``cloudkida.dynamo.maintenance()`` (operators' scans) are not the Lambda's and
+  are left out.
 - ``evaluate`` decides allow/deny for one request against identity policies (and a session policy): an
   explicit Deny wins; otherwise every policy given must allow it (role policy AND session policy).
 """
@@ -291,8 +292,11 @@ class Recorder:
 
     def _before_call(self, model, context, **kwargs) -> None:
         from cloudkida import aws  # lazy: the recorder is installed before Django settings load
+        from cloudkida.dynamo.store import in_maintenance  # lazy: as above
 
-        if aws.is_deploying():
+        # Not the Lambda's: the deployer's work, and maintenance() scans (operators' one-off jobs; no
+        # request path or workflow scans, so the Lambda role grants no Scan).
+        if aws.is_deploying() or in_maintenance():
             return
         caller = self._caller()
         if caller is None:
