@@ -7,16 +7,17 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import imports, schema  # noqa: F401 - schema registers the OpenAPI security schemes
+        from accounts import imports, invitations, schema  # noqa: F401 - schema registers the OpenAPI security schemes
         from accounts.admin import api_keys_panel, people_panel
         from accounts.services import TenantMembers
-        from cloudkida import jobs
+        from cloudkida import email, jobs
         from tenants import ports
         from tenants.audit import describe_actions
 
         for kind in ITEM_KINDS:
             register(kind)
         jobs.register(imports.JOB, imports.run_slice)
+        email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)
         members = TenantMembers()
         ports.register_members(members)

@@ -67,8 +67,7 @@ def route_resources(method_arn: str, routes: list[tuple[str, str]]) -> list[str]
 def session_policy(tenant_id: str) -> dict[str, Any]:
     """What the tenant-scoped credentials may touch: the tenant's own keys or its own table."""
     tenant = tenant_get_cached(tenant_id=tenant_id)
-    account = aws.client("sts").get_caller_identity()["Account"]
-    prefix = f"arn:aws:dynamodb:{settings.AWS_REGION}:{account}:table/"
+    prefix = f"arn:aws:dynamodb:{settings.AWS_REGION}:{aws.account_id()}:table/"
     if tenant.isolation is Isolation.SILO and tenant.data_table:
         return {
             "Version": "2012-10-17",
@@ -96,9 +95,15 @@ def session_policy(tenant_id: str) -> dict[str, Any]:
     }
 
 
+def tenant_data_role_arn() -> str:
+    """``<prefix>-tenant-data``, which the infrastructure stack creates; its own policy already limits a
+    session to the tenant named in its ``tenant`` session tag."""
+    return f"arn:aws:iam::{aws.account_id()}:role/{settings.CLOUDKIDA_RESOURCE_PREFIX}-tenant-data"
+
+
 def scoped_credentials(tenant_id: str) -> dict[str, str]:
     response = aws.client("sts").assume_role(
-        RoleArn=settings.CLOUDKIDA_TENANT_DATA_ROLE_ARN,
+        RoleArn=tenant_data_role_arn(),
         RoleSessionName=f"tenant-{tenant_id}"[:64],
         Policy=json.dumps(session_policy(tenant_id)),
         DurationSeconds=settings.CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS,

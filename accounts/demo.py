@@ -7,12 +7,16 @@ API keys and welcome emails exactly as a signed-up tenant does.
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 
 from accounts.domain import Role
+from accounts.invitations import temporary_password
 from accounts.selectors import user_get_by_email
 from accounts.services import user_invite
+from cloudkida import aws
 from cloudkida.errors import NotFound
+from tenants import provisioning
 from tenants.domain import TenantStatus, Tier
 from tenants.selectors import tenant_get, tenant_get_by_slug
 from tenants.services.onboarding import onboarding_run
@@ -66,3 +70,31 @@ def seed_demo_tenants() -> list[str]:
             user_invite(tenant_id=tenant.tenant_id, email=email, name=user_name, role=role, actor="seed_demo")
             lines.append(f"created user           {email} in {slug}")
     return lines
+
+
+DEMO_OPERATOR = "ops@cloudkida.localhost"
+
+
+def seed_demo_operator() -> str:
+    """The demo system admin's account in the operations pool. It signs in to the admin through the pool's
+    (emulated) hosted UI with the temporary password printed here, and chooses its own at first sign-in."""
+    pool = provisioning.platform()["operations_user_pool_id"]
+    cognito = aws.client("cognito-idp")
+    password = temporary_password()
+    try:
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=DEMO_OPERATOR,
+            TemporaryPassword=password,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": DEMO_OPERATOR},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "custom:userRole", "Value": "SystemAdmin"},
+            ],
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "UsernameExistsException":
+            raise
+        return f"found   operator       {DEMO_OPERATOR}"
+    return f"created operator       {DEMO_OPERATOR} (temporary password: {password})"

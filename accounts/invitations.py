@@ -7,29 +7,27 @@ pool, shared by every tenant), and moto never sends it; so sign-ins are created 
 through the platform's email backend (SES in production, the console under ``make run``). The password is
 never stored or logged by CloudKida; the user must choose a new one at first sign-in
 (NEW_PASSWORD_REQUIRED). A refused email never undoes the invitation: it is reported, audited and can be
-sent again with a fresh password.
+sent again with a fresh password — by the email outbox's retry (``cloudkida.email``), or by an admin.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 import string
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
+from cloudkida import email as mail
+from cloudkida.errors import NotFound
 from tenants import provisioning
 from tenants.domain import Tenant
+from tenants.selectors import branding_for, tenant_get
 from tenants.services import audit
-
-logger = logging.getLogger(__name__)
 
 TEMPORARY_PASSWORD_DAYS = 7  # Cognito's TemporaryPasswordValidityDays
 _SYMBOLS = "!#%+-=?@^_"
 _ALPHABET = string.ascii_letters + string.digits + _SYMBOLS
-DEFAULT_BRAND = {"display_name": "", "primary_color": "#1f6feb", "accent_color": "#0b3d91", "support_email": ""}
+KIND = "invitation"
 
 
 def temporary_password(length: int = 16) -> str:
@@ -45,28 +43,8 @@ def temporary_password(length: int = 16) -> str:
             return password
 
 
-def _brand(tenant: Tenant) -> dict:
-    brand = {**DEFAULT_BRAND, **{k: v for k, v in (tenant.branding or {}).items() if v}}
-    brand["display_name"] = brand.get("display_name") or tenant.name
-    return brand
-
-
-_connections: dict[str, object] = {}
-
-
-def _connection():
-    """One mail connection per backend per process: django-ses opens a boto3 client (and asks SES for
-    its quota) per connection, which a bulk import would otherwise pay per message."""
-    backend = settings.EMAIL_BACKEND
-    if backend not in _connections:
-        _connections[backend] = get_connection(backend)
-    return _connections[backend]
-
-
-def send_invitation(*, tenant: Tenant, email: str, name: str, temporary_password: str, actor: str = "system") -> bool:
-    """Email the invitation (sign-in address, temporary password, link to the tenant's portal) in the
-    tenant's branding. Returns False, audited as ``user.invitation_failed``, if the email was refused."""
-    brand = _brand(tenant)
+def _message(tenant: Tenant, *, email: str, name: str, temporary_password: str) -> mail.Message:
+    brand = branding_for(tenant)
     context = {
         "tenant": tenant,
         "brand": brand,
@@ -76,19 +54,40 @@ def send_invitation(*, tenant: Tenant, email: str, name: str, temporary_password
         "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/",
         "days": TEMPORARY_PASSWORD_DAYS,
     }
-    message = EmailMultiAlternatives(
+    return mail.Message(
         subject=f"You're invited to {brand['display_name']} on CloudKida",
         body=render_to_string("emails/invitation.txt", context),
-        from_email=f"{brand['display_name']} via CloudKida <{settings.DEFAULT_FROM_EMAIL}>",
-        to=[email],
-        connection=_connection(),
-        reply_to=[brand["support_email"]] if brand.get("support_email") else None,
+        html=render_to_string("emails/invitation.html", context),
+        display_name=f"{brand['display_name']} via CloudKida",
+        reply_to=str(brand.get("support_email") or ""),
     )
-    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+
+
+def send_invitation(*, tenant: Tenant, email: str, name: str, temporary_password: str, actor: str = "system") -> bool:
+    """Email the invitation (sign-in address, temporary password, link to the tenant's portal) in the
+    tenant's branding. If SES refuses it, it waits in the email outbox, which holds no password: the
+    retry gives the user a new temporary password (if they still have not signed in) and sends that.
+    Returns False, audited as ``user.invitation_delayed``, when the email did not go out now."""
+    message = _message(tenant, email=email, name=name, temporary_password=temporary_password)
+    if mail.send_composed(tenant_id=tenant.tenant_id, kind=KIND, to=email, message=message, params={"name": name}):
+        return True
+    audit(tenant.tenant_id, "user.invitation_delayed", actor, email=email)
+    return False
+
+
+def compose_again(tenant_id: str, email: str, params: dict) -> mail.Message | None:
+    """The outbox's retry of an invitation: a new temporary password for a user who still has not signed
+    in (None, nothing to send, once they have, or if the tenant or sign-in is gone)."""
+    from accounts import cognito
+
     try:
-        message.send(fail_silently=False)
-    except Exception as error:
-        logger.warning("invitation email refused", extra={"to_domain": email.rsplit("@", 1)[-1], "error": str(error)})
-        audit(tenant.tenant_id, "user.invitation_failed", actor, email=email, reason=str(error)[:300])
-        return False
-    return True
+        tenant = tenant_get(tenant_id=tenant_id)
+    except NotFound:
+        return None
+    pool_id = tenant.identity.get("user_pool_id", "")
+    if not pool_id or cognito.user_attributes(pool_id, email).get("custom:tenantId") != tenant_id:
+        return None
+    password = temporary_password()
+    if not cognito.reset_temporary_password(pool_id, email, password):
+        return None
+    return _message(tenant, email=email, name=params.get("name", ""), temporary_password=password)

@@ -17,13 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.domain import Group, ImportRow, ImportStatus, Policy, Role, RowOutcome, User, UserImport, UserStatus
-from cloudkida import aws
 from cloudkida.clock import from_iso, to_iso
-from cloudkida.dynamo import Also, Page, Prefix, QueryScope, Table, Unique, tenant_pk
+from cloudkida.dynamo import Also, Page, Prefix, QueryScope, Table, Unique, tenant_data_table, tenant_pk
 from cloudkida.dynamo.keys import entity_sk, join
 from cloudkida.dynamo.store import serialize
 from cloudkida.errors import Conflict
-from tenants.selectors import tenant_data_table_name
 
 COUNTS_SK = join(Prefix.COUNTER, "USERS")
 LAST_ADMIN = "last_admin"
@@ -39,7 +37,7 @@ def search_text(name: str, email: str) -> str:
 
 def _table(tenant_id: str) -> Table:
     """The tenant's data table, reached with the request's tenant-scoped credentials when it has them."""
-    return Table(tenant_data_table_name(tenant_id=tenant_id), credentials=aws.scoped_credentials(tenant_id))
+    return tenant_data_table(tenant_id)
 
 
 def _email_unique(tenant_id: str, email: str) -> Unique:

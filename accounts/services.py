@@ -223,11 +223,8 @@ def user_resend_invitation(*, tenant_id: str, user_id: str, actor: str = "system
             "This user has already signed in and chosen a password; they can reset it from the sign-in page.",
             code="already_signed_in",
         )
-    sent = send_invitation(tenant=tenant, email=user.email, name=user.name, temporary_password=password, actor=actor)
-    if not sent:
-        raise ServiceUnavailable(
-            "The invitation email could not be sent; try again shortly.", code="invitation_not_sent"
-        )
+    # If SES refuses it now, the email outbox sends it later (with yet another temporary password).
+    send_invitation(tenant=tenant, email=user.email, name=user.name, temporary_password=password, actor=actor)
     audit(tenant_id, "user.invitation_resent", actor, user_id=user_id, email=user.email)
     return user
 
@@ -280,10 +277,11 @@ class TenantMembers:
     """accounts' side of a tenant's life (tenants.ports)."""
 
     def check_admin_email(self, *, email: str, isolation: Isolation) -> None:
-        """In the pooled pool an address has one sign-in: refuse one that already has it."""
+        """In a pooled pool an address has one sign-in: refuse one that already has it in the shard a new
+        tenant lands in (one AdminGetUser, however many shards there are)."""
         if isolation is Isolation.SILO:
             return
-        pool_id = provisioning.platform()["pooled_user_pool_id"]
+        pool_id = provisioning.current_pooled_pool_id()
         if cognito.user_attributes(pool_id, email):
             raise Conflict(
                 "This email address already signs in to another CloudKida organisation; use another.",

@@ -52,7 +52,7 @@ def run() -> dict:
         aws.reset()
         tenant_cache_clear()
         jwks_cache.clear()
-        provisioning._platform_cache.invalidate()
+        provisioning.cache_clear()
         bootstrap()
         tenant_register(
             name="Bench",

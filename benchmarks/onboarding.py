@@ -83,7 +83,7 @@ def _seed_population(count: int) -> None:
 def _fresh_platform() -> None:
     aws.reset()
     tenant_cache_clear()
-    provisioning._platform_cache.invalidate()
+    provisioning.cache_clear()
     bootstrap()
 
 

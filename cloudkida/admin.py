@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 
@@ -30,6 +34,19 @@ class CloudKidaAdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.sections: list[Section] = []
+
+    def login(self, request, extra_context=None):
+        """Operators sign in through the operations pool; the password form exists only where it is allowed."""
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)
+        oidc = f"{settings.CLOUDKIDA_ADMIN_OIDC_LOGIN_URL}?{urlencode({'next': next_url})}"
+        if not settings.CLOUDKIDA_ADMIN_PASSWORD_LOGIN:
+            return HttpResponseRedirect(oidc)
+        return super().login(request, {**(extra_context or {}), "operations_login_url": oidc})
+
+    def password_change(self, request, extra_context=None):
+        if not settings.CLOUDKIDA_ADMIN_PASSWORD_LOGIN:
+            raise Http404("Operators' passwords and MFA are managed in the operations user pool.")
+        return super().password_change(request, extra_context)
 
     def add_section(self, section: Section) -> None:
         if all(s.app_label != section.app_label for s in self.sections):
@@ -71,3 +88,12 @@ class CloudKidaAdminSite(admin.AdminSite):
 
 class CloudKidaAdminConfig(AdminConfig):
     default_site = "cloudkida.admin.CloudKidaAdminSite"
+
+    def ready(self):
+        super().ready()
+        from django.contrib.auth.models import Group, User
+
+        # Operators live in the operations user pool, not in ORM tables (production has no database).
+        for model in (Group, User):
+            if admin.site.is_registered(model):
+                admin.site.unregister(model)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextvars
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -52,6 +54,25 @@ def client(service_name: str, *, credentials: dict[str, str] | None = None, regi
                     del _clients[stale]
             found = _clients[key] = _build(service_name, credentials, region)
     return found
+
+
+_deploying: contextvars.ContextVar[bool] = contextvars.ContextVar("deploying", default=False)
+
+
+@contextmanager
+def deploying() -> Iterator[None]:
+    """Mark AWS calls that create the platform's own resources locally, which on a deployed stage the
+    infrastructure stack (the deployer's credentials) creates instead. The IAM coverage test holds the
+    Lambda role's policy to every call made outside this block."""
+    token = _deploying.set(True)
+    try:
+        yield
+    finally:
+        _deploying.reset(token)
+
+
+def is_deploying() -> bool:
+    return _deploying.get()
 
 
 _accounts: dict[tuple[str, str | None], str] = {}

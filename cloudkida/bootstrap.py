@@ -7,6 +7,7 @@ reads them with one GetItem instead of listing pools.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,12 +15,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.conf import settings
 
-from cloudkida import aws
+from cloudkida import aws, resources
 from cloudkida.dynamo import Table, tables
 
 PLATFORM_PK = "PLATFORM"
 PLATFORM_SK = "RESOURCES"
-QUEUES = ("onboarding", "lab-events", "usage")
 
 
 @dataclass
@@ -34,10 +34,6 @@ class Outcome:
         return f"{verb} {self.kind:<14} {self.name}{f'  ({self.detail})' if self.detail else ''}"
 
 
-def _name(suffix: str) -> str:
-    return f"{settings.CLOUDKIDA_RESOURCE_PREFIX}-{suffix}"
-
-
 def find_user_pool(name: str) -> str:
     """The id of the user pool called ``name``, or "" (lists pools: bootstrap and retries only)."""
     cognito = aws.client("cognito-idp")
@@ -48,64 +44,36 @@ def find_user_pool(name: str) -> str:
     return ""
 
 
-def create_user_pool(name: str) -> str:
-    """A Cognito user pool with CloudKida's custom attributes (tenantId, userRole); returns its id."""
-    pool = aws.client("cognito-idp").create_user_pool(
-        PoolName=name,
-        UsernameAttributes=["email"],
-        AutoVerifiedAttributes=["email"],
-        MfaConfiguration="OFF",
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 12,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": False,
-            }
-        },
-        Schema=[
-            {
-                "Name": "tenantId",
-                "AttributeDataType": "String",
-                "Mutable": True,
-                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"},
-            },
-            {
-                "Name": "userRole",
-                "AttributeDataType": "String",
-                "Mutable": True,
-                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"},
-            },
-        ],
-        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-        UserPoolTags={"cloudkida:prefix": settings.CLOUDKIDA_RESOURCE_PREFIX},
-    )["UserPool"]
-    return pool["Id"]
+def create_user_pool(name: str, *, display_name: str = "CloudKida", operations: bool = False) -> str:
+    """A Cognito user pool with CloudKida's custom attributes, sending through SES; returns its id."""
+    request = resources.user_pool_request(
+        name, display_name=display_name, operations=operations, account_id=aws.account_id()
+    )
+    cognito = aws.client("cognito-idp")
+    pool_id = cognito.create_user_pool(**request)["UserPool"]["Id"]
+    if operations:
+        cognito.set_user_pool_mfa_config(UserPoolId=pool_id, **resources.REQUIRED_MFA)
+    return pool_id
 
 
-def ensure_user_pool(suffix: str) -> Outcome:
-    name = _name(suffix)
+def ensure_user_pool(name: str, *, operations: bool = False) -> Outcome:
     found = find_user_pool(name)
     if found:
         return Outcome("user pool", name, False, found)
-    return Outcome("user pool", name, True, create_user_pool(name))
+    with aws.deploying():
+        return Outcome("user pool", name, True, create_user_pool(name, operations=operations))
 
 
 def ensure_operations_client(pool_id: str) -> Outcome:
-    """The app client system admins and support staff sign in with (operations pool)."""
+    """The app client system admins sign in to the Django admin with (operations pool)."""
     cognito = aws.client("cognito-idp")
-    name = "operations-console"
+    name = resources.OPERATIONS_CLIENT_NAME
     for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
         for found in page["UserPoolClients"]:
             if found["ClientName"] == name:
                 return Outcome("app client", name, False, found["ClientId"])
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName=name,
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]
+    with aws.deploying():
+        client = cognito.create_user_pool_client(**resources.operations_client_request(pool_id))["UserPoolClient"]
     return Outcome("app client", name, True, client["ClientId"])
 
 
@@ -115,49 +83,49 @@ def ensure_pool_domain(pool_id: str, domain: str) -> Outcome:
     current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain")
     if current:
         return Outcome("hosted ui", current, False)
-    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    with aws.deploying():
+        cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
     return Outcome("hosted ui", domain, True)
 
 
-def ensure_usage_plan(tier: str) -> Outcome:
+def ensure_usage_plan(plan: resources.UsagePlan) -> Outcome:
     """The API Gateway usage plan of a tier, with the throttle and daily quota from settings."""
     apigateway = aws.client("apigateway")
-    name = _name(f"tier-{tier}")
-    limits = settings.CLOUDKIDA_TIER_LIMITS[tier]
     for page in apigateway.get_paginator("get_usage_plans").paginate():
-        for plan in page["items"]:
-            if plan["name"] == name:
-                return Outcome("usage plan", name, False, plan["id"])
-    plan = apigateway.create_usage_plan(
-        name=name,
-        description=f"CloudKida {tier} tier",
-        throttle={"rateLimit": float(limits["rate"]), "burstLimit": int(limits["burst"])},
-        quota={"limit": int(limits["quota_per_day"]), "period": "DAY"},
-        tags={"cloudkida:tier": tier},
-    )
-    return Outcome("usage plan", name, True, plan["id"])
+        for found in page["items"]:
+            if found["name"] == plan.name:
+                return Outcome("usage plan", plan.name, False, found["id"])
+    with aws.deploying():
+        created = apigateway.create_usage_plan(
+            name=plan.name,
+            description=f"CloudKida {plan.tier} tier",
+            throttle={"rateLimit": plan.rate, "burstLimit": plan.burst},
+            quota={"limit": plan.quota_per_day, "period": "DAY"},
+            tags={"cloudkida:tier": plan.tier},
+        )
+    return Outcome("usage plan", plan.name, True, created["id"])
 
 
-def ensure_queue(suffix: str) -> Outcome:
-    """A standard SQS queue with a dead-letter queue after 5 failed receives."""
+def ensure_queue(queue: resources.Queue) -> Outcome:
+    """A standard SQS queue with a dead-letter queue after ``max_receives`` failed receives."""
     sqs = aws.client("sqs")
-    name = _name(suffix)
     try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        return Outcome("queue", name, False)
+        sqs.get_queue_url(QueueName=queue.name)
+        return Outcome("queue", queue.name, False)
     except ClientError as error:
         if error.response["Error"]["Code"] not in {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}:
             raise
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(
-        QueueName=name,
-        Attributes={
-            "VisibilityTimeout": "120",
-            "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
-        },
-    )["QueueUrl"]
-    return Outcome("queue", name, True, url.rsplit("/", 1)[-1])
+    with aws.deploying():
+        dlq_url = sqs.create_queue(QueueName=f"{queue.name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})
+        attributes = sqs.get_queue_attributes(QueueUrl=dlq_url["QueueUrl"], AttributeNames=["QueueArn"])
+        redrive = json.dumps(
+            {"deadLetterTargetArn": attributes["Attributes"]["QueueArn"], "maxReceiveCount": str(queue.max_receives)}
+        )
+        sqs.create_queue(
+            QueueName=queue.name,
+            Attributes={"VisibilityTimeout": str(queue.visibility_timeout), "RedrivePolicy": redrive},
+        )
+    return Outcome("queue", queue.name, True)
 
 
 def ensure_bucket(name: str) -> Outcome:
@@ -172,34 +140,39 @@ def ensure_bucket(name: str) -> Outcome:
     kwargs: dict[str, Any] = {"Bucket": name}
     if settings.AWS_REGION != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_REGION}
-    s3.create_bucket(**kwargs)
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=name,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
+    spec = resources.bucket_settings()
+    with aws.deploying():
+        s3.create_bucket(**kwargs)
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=spec["PublicAccessBlockConfiguration"])
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=spec["VersioningConfiguration"])
+        s3.put_bucket_encryption(
+            Bucket=name, ServerSideEncryptionConfiguration=spec["ServerSideEncryptionConfiguration"]
+        )
     return Outcome("bucket", name, True)
 
 
-def ensure_sender_identity(email: str) -> Outcome:
-    """The SES identity welcome and invitation emails are sent from."""
+def ensure_email_identity() -> list[Outcome]:
+    """The SES domain identity every email is sent from (Cognito's too), and its configuration set."""
     ses = aws.client("ses")
-    known = ses.list_identities(IdentityType="EmailAddress")["Identities"]
-    if email in known:
-        return Outcome("ses identity", email, False)
-    ses.verify_email_identity(EmailAddress=email)
-    return Outcome("ses identity", email, True)
+    domain = resources.sender_domain()
+    outcomes = []
+    if domain in ses.list_identities(IdentityType="Domain")["Identities"]:
+        outcomes.append(Outcome("ses identity", domain, False))
+    else:
+        with aws.deploying():
+            ses.verify_domain_identity(Domain=domain)
+        outcomes.append(Outcome("ses identity", domain, True))
+    name = resources.resource_name(resources.EMAIL_CONFIGURATION_SET_SUFFIX)
+    try:
+        ses.describe_configuration_set(ConfigurationSetName=name)
+        outcomes.append(Outcome("ses config set", name, False))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConfigurationSetDoesNotExist":
+            raise
+        with aws.deploying():
+            ses.create_configuration_set(ConfigurationSet={"Name": name})
+        outcomes.append(Outcome("ses config set", name, True))
+    return outcomes
 
 
 def platform_resources() -> dict[str, Any]:
@@ -231,24 +204,45 @@ def bootstrap(*, apps: bool = True) -> list[Outcome]:
 
 
 def platform_bootstrap() -> list[Outcome]:
-    """The platform's own resources: tables, pools, usage plans, queues, bucket, SES identity, record."""
+    """The platform's own resources: tables, pools, usage plans, queues, bucket, SES identity, record.
+
+    Locally this creates whatever is missing. On a deployed stage the infrastructure stack has created all
+    of them under the same names, so this only finds them and records their ids (and the Lambda role is
+    allowed no more than that).
+    """
     outcomes = []
     for spec in tables.platform_tables():
-        outcomes.append(Outcome("table", spec.name, tables.ensure_table(spec)))
-    pooled = ensure_user_pool("pooled")
-    operations = ensure_user_pool("operations")
+        try:
+            aws.client("dynamodb").describe_table(TableName=spec.name)
+            outcomes.append(Outcome("table", spec.name, False))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            with aws.deploying():
+                outcomes.append(Outcome("table", spec.name, tables.ensure_table(spec)))
+    pooled_name = resources.pooled_pool_name(0)
+    pooled = ensure_user_pool(pooled_name)
+    operations_name = resources.resource_name(resources.OPERATIONS_POOL_SUFFIX)
+    operations = ensure_user_pool(operations_name, operations=True)
     operations_client = ensure_operations_client(operations.detail)
-    outcomes += [pooled, operations, operations_client, ensure_pool_domain(pooled.detail, _name("pooled"))]
-    plans = {tier: ensure_usage_plan(tier) for tier in settings.CLOUDKIDA_TIER_LIMITS}
+    outcomes += [
+        pooled,
+        operations,
+        operations_client,
+        ensure_pool_domain(pooled.detail, resources.pool_domain(pooled_name)),
+        ensure_pool_domain(operations.detail, resources.pool_domain(operations_name)),
+    ]
+    plans = {plan.tier: ensure_usage_plan(plan) for plan in resources.usage_plans()}
     outcomes += plans.values()
-    outcomes += [ensure_queue(q) for q in QUEUES]
+    outcomes += [ensure_queue(queue) for queue in resources.queues()]
     outcomes.append(ensure_bucket(settings.CLOUDKIDA_ASSETS_BUCKET))
-    outcomes.append(ensure_sender_identity(settings.CLOUDKIDA_SENDER_EMAIL))
+    outcomes += ensure_email_identity()
     record = {
         "pooled_user_pool_id": pooled.detail,
-        "pooled_domain": _name("pooled"),
+        "pooled_domain": resources.pool_domain(pooled_name),
         "operations_user_pool_id": operations.detail,
         "operations_client_id": operations_client.detail,
+        "operations_domain": resources.pool_domain(operations_name),
         "usage_plans": {tier: outcome.detail for tier, outcome in plans.items()},
     }
     current = platform_resources()

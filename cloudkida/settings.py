@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "cloudkida.admin.CloudKidaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -89,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudkida.logging.RequestLogMiddleware",
+    "cloudkida.observability.MetricsMiddleware",
     "cloudkida.limits.RequestLimitsMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "accounts.portal.SessionRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.operators.OperatorAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -124,25 +124,22 @@ TEMPLATES = [
 
 
 def _database_from_url(url: str) -> dict:
-    """Parse the small subset of DATABASE_URL forms we support: sqlite:///path and postgres://."""
+    """Parse the one DATABASE_URL form we support: sqlite:///path (local and test only)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": parsed.path[1:] or ":memory:"}
-    if parsed.scheme in {"postgres", "postgresql"}:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parsed.path.lstrip("/"),
-            "USER": parsed.username or "",
-            "PASSWORD": parsed.password or "",
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-        }
     raise ImproperlyConfigured(f"Unsupported DATABASE_URL scheme {parsed.scheme!r}")
 
 
-# Django's own database holds only Django internals (system-admin users, sessions, admin log).
-# Tenant data lives in DynamoDB behind the repository layer.
-DATABASES = {"default": _database_from_url(_env("DATABASE_URL", f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}") or "")}
+# Production has no SQL database at all (nothing always-on): tenant data lives in DynamoDB behind the
+# repository layer, sessions are signed cookies, and system admins sign in through the operations user pool
+# (accounts.operators), so no user row exists anywhere. Locally and in tests SQLite keeps the local-only
+# password login of `make run`'s demo system admin.
+DATABASES = (
+    {}
+    if IS_PRODUCTION
+    else {"default": _database_from_url(_env("DATABASE_URL", f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}") or "")}
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -159,6 +156,12 @@ USE_TZ = True
 
 STATIC_URL = _env("DJANGO_STATIC_URL", "/static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Sessions need no database: a signed (not encrypted) cookie, so it holds only who signed in and never a
+# secret. A copied cookie stays valid until it expires, hence the short life (seconds).
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_AGE = int(_env("CLOUDKIDA_SESSION_SECONDS", str(8 * 3600)) or 8 * 3600)
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 # --- AWS -------------------------------------------------------------------------------------------
 AWS_REGION = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
@@ -191,6 +194,33 @@ AWS_SES_REGION_NAME = AWS_REGION
 AWS_SES_REGION_ENDPOINT = _env("CLOUDKIDA_SES_ENDPOINT", f"email.{AWS_REGION}.amazonaws.com")
 DEFAULT_FROM_EMAIL = CLOUDKIDA_SENDER_EMAIL
 AWS_SES_REGION_ENDPOINT_URL = AWS_ENDPOINT_URL
+# The CloudFront domain in front of the assets bucket (production): static files are uploaded to the bucket
+# under static/ at deploy time (`manage.py collectstatic`) and served from there, never by the Lambda.
+CLOUDKIDA_ASSETS_DOMAIN = _env("CLOUDKIDA_ASSETS_DOMAIN", "")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
+def assets_storage(bucket: str, domain: str) -> dict:
+    """The staticfiles storage of a deployed stage: the assets bucket under static/, read through CloudFront."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": "static",
+            "custom_domain": domain,
+            "querystring_auth": False,
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": "public, max-age=86400"},
+        },
+    }
+
+
+if CLOUDKIDA_ASSETS_DOMAIN:
+    STATIC_URL = f"https://{CLOUDKIDA_ASSETS_DOMAIN}/static/"
+    STORAGES["staticfiles"] = assets_storage(CLOUDKIDA_ASSETS_BUCKET, CLOUDKIDA_ASSETS_DOMAIN)
 # SES (django-ses) in production and tests (against moto); the console locally, so a developer reads
 # welcome and invitation emails in the `make run` terminal.
 EMAIL_BACKEND = _env(
@@ -249,11 +279,21 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ---------------------------------------------------------------------------------------
 LOG_LEVEL = _env("CLOUDKIDA_LOG_LEVEL", "INFO")
+# One JSON line per log record, with the tenant and request ids on every line; powertools' formatter on a
+# deployed stage (cloudkida.observability). CloudWatch metrics in embedded metric format (stdout) on a
+# deployed stage; X-Ray subsegments for AWS calls only when asked for (~0.14 s of cold start).
+CLOUDKIDA_METRICS = _env_bool("CLOUDKIDA_METRICS", IS_PRODUCTION)
+CLOUDKIDA_TRACE_AWS_CALLS = _env_bool("CLOUDKIDA_TRACE_AWS_CALLS", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "cloudkida.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"tenant": {"()": "cloudkida.observability.TenantFields"}},
+    "formatters": {
+        "json": {"()": "cloudkida.observability.powertools_formatter"}
+        if IS_PRODUCTION
+        else {"()": "cloudkida.logging.JsonFormatter"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["tenant"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"handlers": [], "propagate": False},
@@ -287,7 +327,6 @@ PRODUCTION_REQUIRED = (
     "CLOUDKIDA_BASE_DOMAIN",
     "CLOUDKIDA_RESOURCE_PREFIX",
     "CLOUDKIDA_SENDER_EMAIL",
-    "DATABASE_URL",
 )
 
 
@@ -334,6 +373,9 @@ CLOUDKIDA_TIER_LIMITS = {
     "premium": {"rate": 100, "burst": 200, "quota_per_day": 5000},
     "platinum": {"rate": 300, "burst": 300, "quota_per_day": 10000},
 }
+# Pooled tenants per pooled user pool shard (Cognito allows 1,000 app clients per pool; the headroom absorbs
+# a slot reserved by an onboarding attempt that died before recording it). A full shard opens the next.
+CLOUDKIDA_POOL_CLIENTS_PER_SHARD = int(_env("CLOUDKIDA_POOL_CLIENTS_PER_SHARD", "990") or 990)
 # How onboarding runs: "inline" (in the request; tests), "thread" (in the background; make run),
 # "stepfunctions" (an AWS Step Functions execution; production).
 CLOUDKIDA_WORKFLOW_RUNNER = _env(
@@ -346,8 +388,6 @@ CLOUDKIDA_JOB_RUNNER = _env("CLOUDKIDA_JOB_RUNNER", {"local": "thread", "test": 
 CLOUDKIDA_JOBS_FUNCTION_NAME = _env("CLOUDKIDA_JOBS_FUNCTION_NAME", _env("AWS_LAMBDA_FUNCTION_NAME", ""))
 # Seconds one slice of a job may run before it hands over to a new invocation (Lambda stops at 900).
 CLOUDKIDA_JOB_SLICE_SECONDS = float(_env("CLOUDKIDA_JOB_SLICE_SECONDS", "600") or 600)
-# ARN of the onboarding state machine (production) and of the Lambda that runs one step.
-CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN = _env("CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN", "")
 # Seconds between two polls of a workflow step that waits for AWS (a silo table becoming ACTIVE); the
 # state machines are <prefix>-<workflow>, so no ARN is configured (cloudkida.workflows.state_machine_arn).
 CLOUDKIDA_WORKFLOW_POLL_SECONDS = int(_env("CLOUDKIDA_WORKFLOW_POLL_SECONDS", "5") or 0)
@@ -370,10 +410,8 @@ CLOUDKIDA_JWKS_TIMEOUT = float(_env("CLOUDKIDA_JWKS_TIMEOUT", "3") or 3)  # seco
 CLOUDKIDA_TOKEN_LEEWAY = int(_env("CLOUDKIDA_TOKEN_LEEWAY", "30") or 30)  # seconds of clock skew allowed
 # Behind API Gateway, trust the Lambda authorizer's context instead of verifying again (production only).
 CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER = _env_bool("CLOUDKIDA_TRUST_API_GATEWAY_AUTHORIZER", False)
-# Role the authorizer assumes to mint tenant-scoped credentials (a session policy narrows it per tenant).
-CLOUDKIDA_TENANT_DATA_ROLE_ARN = _env(
-    "CLOUDKIDA_TENANT_DATA_ROLE_ARN", "arn:aws:iam::123456789012:role/cloudkida-tenant-data"
-)
+# The authorizer mints tenant-scoped credentials by assuming the role <prefix>-tenant-data (the
+# infrastructure stack creates it; its ARN follows from the account, see accounts.authorizer).
 CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS = int(_env("CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS", "900") or 900)
 # Development and tests only: Cognito's hosted UI emulated over the local emulator's Cognito API
 # (accounts/cognito_emulator.py), at <CLOUDKIDA_COGNITO_EMULATOR_URL>/<hosted-UI domain>/. Production refuses it.
@@ -457,3 +495,11 @@ CLOUDKIDA_LAB_EXTENSION_MINUTES = int(_env("CLOUDKIDA_LAB_EXTENSION_MINUTES", "3
 CLOUDKIDA_LAB_DRIFT_GRACE_SECONDS = int(_env("CLOUDKIDA_LAB_DRIFT_GRACE_SECONDS", "600") or 0)
 # Accounts that aws-nuke must never touch (management and production accounts), comma-separated.
 CLOUDKIDA_LAB_NUKE_BLOCKLIST = _env_list("CLOUDKIDA_LAB_NUKE_BLOCKLIST", "123456789012")
+# System admins sign in to the Django admin through the operations user pool (OIDC, MFA there): see
+# accounts.operators. The Django password login (the demo admin `make run` creates in SQLite) is local and
+# test only; production has no database and no password login.
+CLOUDKIDA_ADMIN_PASSWORD_LOGIN = _env_bool("CLOUDKIDA_ADMIN_PASSWORD_LOGIN", not IS_PRODUCTION)
+if IS_PRODUCTION and CLOUDKIDA_ADMIN_PASSWORD_LOGIN:
+    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_ADMIN_PASSWORD_LOGIN is local-only")
+CLOUDKIDA_ADMIN_OIDC_LOGIN_URL = "/admin/oidc/login/"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"] if CLOUDKIDA_ADMIN_PASSWORD_LOGIN else []

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import cognito_emulator
+from accounts.operators import OperatorCallbackView, OperatorLoginView
 from accounts.urls import api_urlpatterns as account_apis
 from accounts.urls import page_urlpatterns as account_pages
 from cloudkida.apis import ApiRootApi
@@ -31,6 +32,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("cloudkida/favicon.svg")), name="favicon"),
     path("api/docs", RedirectView.as_view(pattern_name="api-docs"), name="api-docs-short"),
+    path("admin/oidc/login/", OperatorLoginView.as_view(), name="admin-oidc-login"),
+    path("admin/oidc/callback/", OperatorCallbackView.as_view(), name="admin-oidc-callback"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.page_urls")),

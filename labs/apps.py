@@ -9,7 +9,7 @@ class LabsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from cloudkida import schedules, workflows
+        from cloudkida import resources, workflows
         from cloudkida.admin import Section
         from labs.admin import labs_admin_urls
         from labs.jobs import SCHEDULES
@@ -24,7 +24,7 @@ class LabsConfig(AppConfig):
         workflows.register(pool.HOT_POOL, record_failure=pool.hot_record_failure)
         pool.set_session_finisher(sessions.session_finish)
         for schedule in SCHEDULES:
-            schedules.register(schedule)
+            resources.register_schedule(schedule)
         ports.add_listener(sessions.LabsTenantListener())
         admin.site.add_section(
             Section(

@@ -1,6 +1,6 @@
-"""The periodic jobs of labs: what Zappa's scheduled events call (``job(event, context)``), each also a
-management command of the same name. The schedule is registered with ``cloudkida.schedules`` and
-mirrored in ``zappa_settings.json`` (a test compares them)."""
+"""The periodic jobs of labs: what the stack's EventBridge rules invoke (``{"command": "labs.jobs.<job>"}``,
+run by Zappa's handler as ``job(event, context)``), each also a management command of the same name. The
+schedules are registered with ``cloudkida.resources`` and become rules of the generated template."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import django
 from django.apps import apps
 
-from cloudkida.schedules import Schedule
+from cloudkida.resources import Schedule
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +46,22 @@ def check_drift(event: Any = None, context: Any = None) -> dict:
 
 SCHEDULES = (
     Schedule(
-        "labs_expire_sessions", "labs.jobs.expire_sessions", "rate(1 minute)", "End sessions past their deadline."
+        "labs_expire_sessions", "rate(1 minute)", "labs.jobs.expire_sessions", "End sessions past their deadline."
     ),
     Schedule(
-        "labs_check_spend", "labs.jobs.check_spend", "rate(1 hour)", "Alert at 75% of a lab's budget, end at 100%."
+        "labs_check_spend", "rate(1 hour)", "labs.jobs.check_spend", "Alert at 75% of a lab's budget, end at 100%."
     ),
     Schedule(
         "labs_replenish_pool",
-        "labs.jobs.replenish_pool",
         "rate(5 minutes)",
+        "labs.jobs.replenish_pool",
         "Keep every region's pool between its targets.",
     ),
-    Schedule("labs_retry_cleanups", "labs.jobs.retry_cleanups", "rate(15 minutes)", "Retry failed account cleanups."),
+    Schedule("labs_retry_cleanups", "rate(15 minutes)", "labs.jobs.retry_cleanups", "Retry failed account cleanups."),
     Schedule(
         "labs_check_drift",
-        "labs.jobs.check_drift",
         "rate(1 hour)",
+        "labs.jobs.check_drift",
         "Quarantine accounts whose OU is not their state's.",
     ),
 )

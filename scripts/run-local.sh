@@ -48,16 +48,18 @@ cat <<MSG
 
 CloudKida is running (Ctrl-C stops it and local AWS):
   Health            http://127.0.0.1:$PORT/healthz
-  Django admin      http://127.0.0.1:$PORT/admin/      user: admin   password: ${ADMIN_PASSWORD}
+  Django admin      http://admin.localhost:$PORT/admin/      user: admin   password: ${ADMIN_PASSWORD}
+                    (or "Sign in with the CloudKida operations account" as ops@cloudkida.localhost, as production
+                    does; its temporary password was printed above when it was first seeded)
   API root          http://127.0.0.1:$PORT/api/v1/
   API docs          http://127.0.0.1:$PORT/api/v1/docs/
   Sign up           http://localhost:$PORT/signup/
   Acme portal       http://acme.localhost:$PORT/        admin@acme.example (admin), dev@acme.example
   Learners portal   http://learners.localhost:$PORT/    learner@example.com
-  Labs              http://learners.localhost:$PORT/labs/ and http://acme.localhost:$PORT/labs/ (dev@acme.example)
                     Sign-in goes through a local emulation of Cognito's hosted UI. Invitations (with the
                     temporary password) and password-reset codes are emails, printed in this terminal;
                     the demo users' invitations were printed above when they were first seeded.
+  Labs              http://learners.localhost:$PORT/labs/ and http://acme.localhost:$PORT/labs/ (dev@acme.example)
   Local AWS         $(cat "$STATE/localaws.json")
 
 MSG

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from cloudkida import email
 from cloudkida.errors import ApplicationError, NotFound
 from tenants import ports
 from tenants.domain import TenantStatus, Tier
@@ -109,6 +110,7 @@ def tenant_detail_view(site, request, tenant_id: str):
             steps=_ordered_steps(tenant_id),
             events=events,
             panels=ports.admin_panels(tenant),
+            emails=email.outbox_for(tenant_id=tenant_id),
             tiers=[t.value for t in Tier],
         ),
     )

@@ -11,13 +11,16 @@ class TenantsConfig(AppConfig):
 
         from cloudkida import bootstrap, workflows
         from cloudkida.admin import Section
+        from cloudkida.dynamo import register_table_resolver
         from tenants.admin import tenant_admin_urls
         from tenants.bootstrap import ensure_default_tenant
+        from tenants.selectors import tenant_data_table_name
         from tenants.services.onboarding import ONBOARDING, record_failure
 
         for kind in ITEM_KINDS:
             register(kind)
         workflows.register(ONBOARDING, record_failure=record_failure)
+        register_table_resolver(lambda tenant_id: tenant_data_table_name(tenant_id=tenant_id))
         bootstrap.register_step(ensure_default_tenant)
         admin.site.add_section(Section("tenants", "Tenants", tenant_admin_urls, (("Tenants", "tenants_tenant_list"),)))
 
@@ -35,4 +38,7 @@ ITEM_KINDS = (
     ItemKind("app-client", CONTROL, TENANT, "CLIENT#", "CLIENT", "which tenant an OIDC app client belongs to"),
     ItemKind("platform-audit", CONTROL, PLATFORM, "PLATFORM#AUDIT", "", "offboardings and other platform events"),
     ItemKind("tenant-counts", CONTROL, PLATFORM, "PLATFORM", "TENANT_COUNTS", "tenants by status and by tier"),
+    ItemKind(
+        "user-pool-shard", CONTROL, PLATFORM, "PLATFORM", "POOLSHARD#", "a pooled user pool shard and its app clients"
+    ),
 )

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.http.request import split_domain_port, validate_host
 from django.shortcuts import render
 
+from cloudkida.errors import ServiceUnavailable
 from cloudkida.tenancy import ADMIN, APEX, CUSTOM, EXEMPT_PREFIXES, classify_host, tenant_context
 from tenants.domain import TenantStatus
 from tenants.provisioning import tenant_base_url
@@ -20,7 +21,7 @@ from tenants.selectors import tenant_resolve_host
 
 
 def _refuse(request: HttpRequest, status: int, code: str, message: str, tenant=None):
-    if request.path.startswith("/api/"):
+    if request.path_info.startswith("/api/"):
         return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
     return render(
         request, "errors/tenant.html", {"status": status, "message": message, "tenant": tenant}, status=status
@@ -34,7 +35,8 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest):
         request.tenant = None
         request.host_kind = APEX
-        if request.path.startswith(EXEMPT_PREFIXES):
+        # path_info: on API Gateway's own host Zappa puts the stage in SCRIPT_NAME, so request.path is /<stage>/...
+        if request.path_info.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         host, _port = split_domain_port(request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", ""))
         listed = bool(host) and validate_host(host, settings.CLOUDKIDA_ALLOWED_HOSTS)
@@ -46,7 +48,12 @@ class TenantMiddleware:
             return _refuse(request, 400, "bad_host", "This address is not served by CloudKida.")
         if match.kind in {APEX, ADMIN}:
             return self.get_response(request)
-        resolved = tenant_resolve_host(match)
+        try:
+            resolved = tenant_resolve_host(match)
+        except ServiceUnavailable as error:  # DynamoDB unreachable: a 503 the client may retry, never a 500
+            response = _refuse(request, error.status, error.code, error.message)
+            response["Retry-After"] = "5"
+            return response
         if resolved.redirect_slug:
             return HttpResponsePermanentRedirect(tenant_base_url(resolved.redirect_slug) + request.get_full_path())
         tenant = resolved.tenant

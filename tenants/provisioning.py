@@ -14,15 +14,23 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.conf import settings
 
-from cloudkida import aws
+from cloudkida import aws, resources
 from cloudkida.bootstrap import create_user_pool, find_user_pool, platform_resources
 from cloudkida.cache import TTLCache
+from cloudkida.dynamo import Table, tables
+from cloudkida.errors import Conflict
 
 _platform_cache = TTLCache(ttl_seconds=300)
 
 
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
+
+
+def cache_clear() -> None:
+    """Forget the platform record and the pooled shards this process read (tests, after a bootstrap)."""
+    _platform_cache.invalidate()
+    _shard_cache.invalidate()
 
 
 def platform() -> dict[str, Any]:
@@ -56,6 +64,96 @@ def tenant_base_urls(slug: str, custom_domains: list[str]) -> list[str]:
 
 def _resource_name(*parts: str) -> str:
     return "-".join([settings.CLOUDKIDA_RESOURCE_PREFIX, *parts])
+
+
+# --- Pooled pool shards ---------------------------------------------------------------------------------
+# A user pool holds at most 1,000 app clients and every pooled tenant has one, so pooled tenants are spread
+# over shards: <prefix>-pooled (the stack's), then <prefix>-pooled-1, -2, ... made here when the current one
+# is full. Each shard's record counts its app clients; a tenant reserves its slot before its client exists.
+
+SHARD_PK, SHARD_SK = "PLATFORM", "POOLSHARD#"
+CURRENT_SHARD_SK = f"{SHARD_SK}CURRENT"
+_shard_cache = TTLCache(ttl_seconds=300)
+
+
+def _control() -> Table:
+    return Table(tables.control_table().name)
+
+
+def _shard_sk(shard: int) -> str:
+    return f"{SHARD_SK}{shard:04d}"
+
+
+def pooled_shard(shard: int) -> dict[str, Any]:
+    """The pool id and hosted-UI domain of a pooled shard, making the shard's pool if it is new."""
+
+    def load() -> dict[str, Any]:
+        found = _control().get(SHARD_PK, _shard_sk(shard))
+        if found:
+            return found
+        if shard == 0:
+            pool_id, domain = platform()["pooled_user_pool_id"], platform()["pooled_domain"]
+        else:
+            name = resources.pooled_pool_name(shard)
+            pool_id = find_user_pool(name) or create_user_pool(name)
+            domain = resources.pool_domain(name)
+            ensure_domain(pool_id, domain)
+        return _control().upsert(
+            SHARD_PK, _shard_sk(shard), set_values={"pool_id": pool_id, "domain": domain, "shard_index": shard}
+        )
+
+    return _shard_cache.get_or_load(shard, load)
+
+
+def _current_shard() -> int:
+    item = _shard_cache.get_or_load("current", lambda: _control().get(SHARD_PK, CURRENT_SHARD_SK) or {})
+    return int(item.get("shard_index", 0))
+
+
+def reserve_pooled_client(tenant_id: str) -> dict[str, Any]:
+    """A slot for the tenant's app client in the current shard, moving to a new shard when it is full.
+
+    One conditional UpdateItem when the current shard has room (the shard records are cached), so the
+    cost does not grow with the number of tenants. A slot reserved by an attempt that died before the
+    tenant recorded it is lost, hence the headroom below Cognito's 1,000 (CLOUDKIDA_POOL_CLIENTS_PER_SHARD).
+    """
+    shard = _current_shard()
+    limit = settings.CLOUDKIDA_POOL_CLIENTS_PER_SHARD
+    while True:
+        record = pooled_shard(shard)
+        try:
+            _control().upsert(
+                SHARD_PK,
+                _shard_sk(shard),
+                set_values={"pool_id": record["pool_id"]},
+                add={"clients": 1},
+                condition="attribute_not_exists(clients) OR clients < :climit",
+                condition_values={":climit": limit},
+            )
+            return {"shard": shard, "pool_id": record["pool_id"], "domain": record["domain"]}
+        except Conflict:
+            shard += 1
+            _shard_cache.invalidate()
+            try:  # point every process at the new shard (unless one already points further)
+                _control().upsert(
+                    SHARD_PK,
+                    CURRENT_SHARD_SK,
+                    set_values={"shard_index": shard},
+                    condition="attribute_not_exists(shard_index) OR shard_index < :cshard",
+                    condition_values={":cshard": shard},
+                )
+            except Conflict:
+                pass
+
+
+def current_pooled_pool_id() -> str:
+    """The pool new pooled tenants land in now."""
+    return pooled_shard(_current_shard())["pool_id"]
+
+
+def release_pooled_client(shard: int) -> None:
+    """The tenant's app client is gone: its shard has room for one more."""
+    _control().upsert(SHARD_PK, _shard_sk(shard), set_values={}, add={"clients": -1})
 
 
 # --- Cognito ------------------------------------------------------------------------------------------
@@ -124,22 +222,26 @@ def set_app_client_hosts(pool_id: str, client_id: str, tenant_id: str, *, base_u
     )
 
 
-def remove_app_client(pool_id: str, client_id: str) -> None:
+def remove_app_client(pool_id: str, client_id: str) -> bool:
+    """Delete the app client; False if it was already gone."""
     try:
         aws.client("cognito-idp").delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
     except ClientError as error:
         if _code(error) != "ResourceNotFoundException":
             raise
+        return False
+    return True
 
 
-def ensure_silo_pool(tenant_id: str, *, attempt: int) -> str:
-    """A dedicated user pool for a Platinum tenant, with CloudKida's custom attributes."""
+def ensure_silo_pool(tenant_id: str, *, display_name: str, attempt: int) -> str:
+    """A dedicated user pool for a Platinum tenant, with CloudKida's custom attributes; its emails carry
+    the tenant's name."""
     name = _resource_name("tenant", tenant_id)
     if attempt > 1:
         found = find_user_pool(name)
         if found:
             return found
-    return create_user_pool(name)
+    return create_user_pool(name, display_name=display_name)
 
 
 def silo_domain(tenant_id: str) -> str:

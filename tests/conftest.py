@@ -13,6 +13,12 @@ from cloudkida import aws
 from cloudkida.dynamo import registry, tables
 from cloudkida.dynamo.store import in_maintenance
 from scripts.emulator import serialize_moto
+from tests.iam import recorder
+
+# Before any client exists: every AWS call the code makes becomes an IAM request (CLOUDKIDA_IAM_RECORDER=off
+# only to measure what recording costs; tests/test_iam_coverage.py then fails, having seen nothing).
+if os.environ.get("CLOUDKIDA_IAM_RECORDER", "on") != "off":
+    recorder.install()
 
 os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
 serialize_moto()  # moto applies one request at a time, as DynamoDB applies each request atomically
@@ -21,6 +27,25 @@ serialize_moto()  # moto applies one request at a time, as DynamoDB applies each
 @pytest.fixture(scope="session", autouse=True)
 def _test_profile():
     assert settings.ENV == "test", "run the suite with CLOUDKIDA_ENV=test (make test does)"
+
+
+@pytest.fixture(autouse=True)
+def _iam_test_name(request):
+    recorder.current_test = request.node.nodeid
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The IAM coverage test judges every call the rest of the run made, so it runs last."""
+    last = [item for item in items if item.get_closest_marker("iam_coverage")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_sessionfinish(session, exitstatus):
+    target = os.environ.get("CLOUDKIDA_IAM_RECORD")
+    if target:
+        from pathlib import Path
+
+        recorder.dump(Path(target))
 
 
 class ScanGuard:
@@ -127,10 +152,12 @@ def _process_caches():
     from accounts.api_keys import api_key_cache_clear
     from accounts.selectors import authorization_cache_forget
     from accounts.tokens import operator_cache_clear
+    from tenants import provisioning
     from tenants.selectors import tenant_cache_clear
 
     def clear():
         tenant_cache_clear()
+        provisioning.cache_clear()
         authorization_cache_forget(tenant_id="")
         api_key_cache_clear()
         operator_cache_clear()
@@ -146,8 +173,9 @@ def moto(settings):
     settings.AWS_ENDPOINT_URL = None
     with mock_aws():
         aws.reset()
-        for spec in tables.platform_tables():
-            tables.ensure_table(spec)
+        with aws.deploying():  # the stack's tables on a deployed stage
+            for spec in tables.platform_tables():
+                tables.ensure_table(spec)
         yield
     aws.reset()
 
@@ -172,8 +200,9 @@ def moto_server(settings, moto_server_url):
     requests.post(f"{moto_server_url}/moto-api/reset", timeout=10)
     settings.AWS_ENDPOINT_URL = moto_server_url
     aws.reset()
-    for spec in tables.platform_tables():
-        tables.ensure_table(spec)
+    with aws.deploying():
+        for spec in tables.platform_tables():
+            tables.ensure_table(spec)
     yield moto_server_url
     aws.reset()
 
@@ -189,3 +218,4 @@ def tid(slug: str) -> str:
 
 from tests.fixtures_platform import deployed_platform, fail_aws, no_backoff, platform  # noqa: E402, F401  shared fixtures
 from tests.portal import hosted_ui  # noqa: E402, F401  shared fixture
+from tests.zappa_support import lambda_handler  # noqa: E402, F401  shared fixture

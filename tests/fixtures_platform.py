@@ -20,9 +20,9 @@ def platform(moto, settings):
     """
     settings.EMAIL_BACKEND = "django_ses.SESBackend"
     bootstrap(apps=False)
-    provisioning._platform_cache.invalidate()
+    provisioning.cache_clear()
     yield
-    provisioning._platform_cache.invalidate()
+    provisioning.cache_clear()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from cloudkida.dynamo.cursor import QueryScope
 from cloudkida.dynamo.keys import Prefix, check_tenant_id, owner_index, tenant_index_pk, tenant_pk
 from cloudkida.dynamo.store import Also, Page, Table, Unique, maintenance
+from cloudkida.dynamo.tenant_data import register_table_resolver, tenant_data_table
 
 __all__ = [
     "Also",
@@ -14,6 +15,8 @@ __all__ = [
     "check_tenant_id",
     "maintenance",
     "owner_index",
+    "register_table_resolver",
+    "tenant_data_table",
     "tenant_index_pk",
     "tenant_pk",
 ]

@@ -81,21 +81,36 @@ def table_kind(name: str) -> str:
     return "control" if name == control_table().name else "tenant-data"
 
 
-def ensure_table(spec: TableSpec) -> bool:
-    """Create the table unless it exists, and make sure TTL and point-in-time recovery are on.
-
-    Returns True if it was created now. Safe to run again and again: every run converges on the same
-    settings, so a run that stopped after creating the table still ends with TTL and PITR on.
-    """
-    dynamodb = aws.client("dynamodb")
-    created = False
+def create_table(spec: TableSpec) -> bool:
+    """Ask DynamoDB for the table unless it exists; returns at once (True if asked now). See ``table_ready``."""
     try:
-        dynamodb.create_table(**spec.create_request())
-        created = True
+        aws.client("dynamodb").create_table(**spec.create_request())
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
-    dynamodb.get_waiter("table_exists").wait(TableName=spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        return False
+    return True
+
+
+def table_ready(spec: TableSpec) -> bool:
+    """Whether the table is ACTIVE; once it is, TTL and point-in-time recovery are made sure of (idempotent)."""
+    status = aws.client("dynamodb").describe_table(TableName=spec.name)["Table"]["TableStatus"]
+    if status != "ACTIVE":
+        return False
+    ensure_table_settings(spec)
+    return True
+
+
+def ensure_table(spec: TableSpec) -> bool:
+    """Create the table unless it exists, wait for it, and make sure TTL and point-in-time recovery are on.
+
+    Local runs and tests only (it waits up to a minute); a workflow step uses ``create_table`` and polls
+    ``table_ready`` instead. Returns True if it was created now.
+    """
+    created = create_table(spec)
+    aws.client("dynamodb").get_waiter("table_exists").wait(
+        TableName=spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     ensure_table_settings(spec)
     return created
 

@@ -20,13 +20,16 @@ from cloudkida.workflows.runner import FAILURE_STEP, Workflow
 class Registered:
     workflow: Workflow
     record_failure: Callable[[str, str, str], None]  # (subject id, step name, reason)
+    tenant_subject: bool = True  # the subject id is a tenant id (it then goes on every log line)
 
 
 _registry: dict[str, Registered] = {}
 
 
-def register(workflow: Workflow, *, record_failure: Callable[[str, str, str], None]) -> None:
-    _registry[workflow.name] = Registered(workflow, record_failure)
+def register(
+    workflow: Workflow, *, record_failure: Callable[[str, str, str], None], tenant_subject: bool = True
+) -> None:
+    _registry[workflow.name] = Registered(workflow, record_failure, tenant_subject)
 
 
 def registered(name: str) -> Registered:

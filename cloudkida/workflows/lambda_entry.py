@@ -14,6 +14,7 @@ from typing import Any
 import django
 from django.apps import apps
 
+from cloudkida.tenancy import tenant_context
 from cloudkida.workflows import FAILURE_STEP, registered
 
 
@@ -21,6 +22,13 @@ def run_step(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if not apps.ready:
         django.setup()
     entry = registered(event["workflow"])
+    if not entry.tenant_subject:
+        return _run(entry, event)
+    with tenant_context(event["subject_id"]):  # the tenant id on every log line of the step
+        return _run(entry, event)
+
+
+def _run(entry, event: dict[str, Any]) -> dict[str, Any]:
     workflow, subject_id = entry.workflow, event["subject_id"]
     if event["step"] == FAILURE_STEP:
         step_name, reason = _failure(event.get("error") or {})

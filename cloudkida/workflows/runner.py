@@ -147,6 +147,7 @@ class Workflow:
                     return {**output, "ready": False}
                 output = {**output, "ready": True}
             self.log.finished(subject_id, step.name, ok=True, output=output, error="")
+            self._succeeded(subject_id, step)
             return output
         finally:
             _attempt.reset(token)
@@ -156,12 +157,19 @@ class Workflow:
         StepFailed once it has waited ``max_wait_seconds``."""
         if self._guarded(subject_id, step, lambda: step.ready(subject_id)):
             self.log.finished(subject_id, step.name, ok=True, output={"ready": True}, error="")
+            self._succeeded(subject_id, step)
             return True
         if waited_seconds >= step.max_wait_seconds:
             reason = f"not ready after {step.max_wait_seconds} s"
             self.log.finished(subject_id, step.name, ok=False, output=None, error=reason)
             raise StepFailed(step.name, reason)
         return False
+
+    def _succeeded(self, subject_id: str, step: Step) -> None:
+        logger.info(
+            "workflow step succeeded",
+            extra={"workflow": self.name, "step": step.name, "subject": subject_id, "attempt": current_attempt()},
+        )
 
     def _guarded(self, subject_id: str, step: Step, call: Callable[[], Any]) -> Any:
         """``call()``, retrying throttling; any other failure is recorded on the step and raised as StepFailed."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cloudkida import aws
 from cloudkida.clock import from_iso, to_iso
-from cloudkida.dynamo import Table, tables
+from cloudkida.dynamo import Table, tables, tenant_data_table
 from tenants.selectors import tenant_data_table_name
 
 
@@ -17,7 +16,7 @@ def control() -> Table:
 
 def tenant_table(tenant_id: str) -> Table:
     """The tenant's data table, with the request's tenant-scoped credentials when it has them."""
-    return Table(tenant_data_table_name(tenant_id=tenant_id), credentials=aws.scoped_credentials(tenant_id))
+    return tenant_data_table(tenant_id)
 
 
 def tenant_table_platform(tenant_id: str) -> Table:

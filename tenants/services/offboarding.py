@@ -97,7 +97,8 @@ def _remove_identity(tenant: Tenant) -> dict:
         return {}
     provisioning.remove_group(pool_id, tenant.tenant_id)
     if tenant.identity.get("client_id"):
-        provisioning.remove_app_client(pool_id, tenant.identity["client_id"])
+        if provisioning.remove_app_client(pool_id, tenant.identity["client_id"]):
+            provisioning.release_pooled_client(int(tenant.identity.get("shard", 0)))
     return {"group": 1, "app_client": 1 if tenant.identity.get("client_id") else 0}
 
 

@@ -12,10 +12,9 @@ import logging
 import threading
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from cloudkida import aws, clock
+from cloudkida import clock, email, observability, workflows
 from cloudkida.dynamo import tables
 from cloudkida.workflows.runner import FAILURE_STEP, RunResult, Step, Workflow, current_attempt
 from tenants import ports, provisioning, repository
@@ -54,17 +53,22 @@ def step_identity(tenant_id: str) -> dict:
     attempt = current_attempt()
     identity = dict(tenant.identity)
     if tenant.isolation is Isolation.SILO:
-        pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(tenant_id, attempt=attempt)
+        pool_id = identity.get("user_pool_id") or provisioning.ensure_silo_pool(
+            tenant_id, display_name=tenant.name, attempt=attempt
+        )
         domain = provisioning.silo_domain(tenant_id)
         identity.update(user_pool_id=pool_id, pool_kind="silo")
         tenant = tenant_update(tenant=tenant, identity=identity)  # remember the pool before anything else can fail
         hosted_ui = provisioning.ensure_domain(pool_id, domain)
     else:
-        platform = provisioning.platform()
-        pool_id = platform["pooled_user_pool_id"]
-        domain = platform["pooled_domain"]
+        if not identity.get("user_pool_id"):  # a slot in the current pooled shard, remembered at once
+            slot = provisioning.reserve_pooled_client(tenant_id)
+            identity.update(user_pool_id=slot["pool_id"], hosted_ui_domain=slot["domain"], shard=slot["shard"])
+            identity.update(pool_kind="pooled")
+            tenant = tenant_update(tenant=tenant, identity=identity)
+        pool_id, domain = identity["user_pool_id"], identity["hosted_ui_domain"]
         hosted_ui = provisioning.hosted_ui_url(domain)
-        identity.update(user_pool_id=pool_id, pool_kind="pooled", group=provisioning.ensure_group(pool_id, tenant_id))
+        identity.update(group=provisioning.ensure_group(pool_id, tenant_id))
     client_id = identity.get("client_id") or provisioning.ensure_app_client(
         pool_id, tenant_id, slug=tenant.slug, attempt=attempt
     )
@@ -99,27 +103,35 @@ def step_api_key(tenant_id: str) -> dict:
 
 
 def step_silo_table(tenant_id: str) -> dict:
-    """2. Platinum only: the tenant's own data table, from the same spec as the pooled one."""
-    tenant = tenant_get(tenant_id=tenant_id)
+    """2. Platinum only: ask for the tenant's own data table (same spec as the pooled one); no waiting here."""
     spec = tables.silo_table(tenant_id)
-    created = tables.ensure_table(spec)
+    return {"table": spec.name, "created": tables.create_table(spec)}
+
+
+def silo_table_ready(tenant_id: str) -> bool:
+    """The silo table is ACTIVE with TTL and PITR on, and the tenant record names it (every poll converges)."""
+    spec = tables.silo_table(tenant_id)
+    if not tables.table_ready(spec):
+        return False
+    tenant = tenant_get(tenant_id=tenant_id)
     if tenant.data_table != spec.name:
         tenant_update(tenant=tenant, data_table=spec.name)
-    return {"table": spec.name, "created": created}
+    return True
 
 
 def step_welcome_email(tenant_id: str) -> dict:
-    """6. A welcome email through SES with the tenant's login URL."""
+    """6. A welcome email through SES with the tenant's login URL. If SES refuses it, it waits in the outbox
+    (retried on a schedule, shown to system admins): the tenant's people exist, so onboarding goes on."""
     tenant = tenant_get(tenant_id=tenant_id)
     context = {"tenant": tenant, "login_url": f"{provisioning.tenant_base_url(tenant.slug)}/login/"}
-    send_mail(
+    sent = email.send(
+        tenant_id=tenant_id,
+        kind="welcome",
+        to=tenant.admin_email,
         subject=f"Welcome to CloudKida, {tenant.name}",
-        message=render_to_string("emails/welcome.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[tenant.admin_email],
-        fail_silently=False,
+        body=render_to_string("emails/welcome.txt", context),
     )
-    return {"to": tenant.admin_email}
+    return {"to": tenant.admin_email, "sent": sent}
 
 
 def step_activate(tenant_id: str) -> dict:
@@ -130,6 +142,8 @@ def step_activate(tenant_id: str) -> dict:
         repository.event_add(
             AuditEvent(tenant_id, clock.now(), "tenant.activated", "onboarding", {"tier": tenant.tier.value})
         )
+        seconds = (clock.now() - tenant.created_at).total_seconds()
+        observability.metric("OnboardingSeconds", seconds, unit="Seconds", tenant_id=tenant_id, tier=tenant.tier.value)
     return {"status": TenantStatus.ACTIVE.value}
 
 
@@ -142,7 +156,15 @@ ONBOARDING = Workflow(
     [
         Step("record", step_record, "Reserve slug and name; mark the tenant PROVISIONING."),
         # Before any tenant data is written, so a Platinum tenant's first records land in its own table.
-        Step("silo_table", step_silo_table, "Platinum only: the tenant's own DynamoDB table.", applies=_is_silo),
+        Step(
+            "silo_table",
+            step_silo_table,
+            "Platinum only: the tenant's own DynamoDB table.",
+            applies=_is_silo,
+            ready=silo_table_ready,
+            poll_seconds=5,
+            max_wait_seconds=900,
+        ),
         Step("identity", step_identity, "Cognito group and app client (pooled) or dedicated pool (Platinum)."),
         Step("admin_user", step_admin_user, "Invite the tenant admin in Cognito; write the user record."),
         Step("api_key", step_api_key, "The tenant's API key on its tier's usage plan."),
@@ -179,11 +201,7 @@ def onboarding_start(*, tenant_id: str) -> None:
         threading.Thread(target=_run_logged, args=(tenant_id,), name=f"onboard-{tenant_id}", daemon=True).start()
     elif runner == "stepfunctions":
         attempt = sum(s.attempts for s in repository.steps(tenant_id) if s.name == "record")
-        aws.client("stepfunctions").start_execution(
-            stateMachineArn=settings.CLOUDKIDA_ONBOARDING_STATE_MACHINE_ARN,
-            name=f"onboard-{tenant_id}-{attempt + 1}",
-            input=f'{{"subject_id": "{tenant_id}"}}',
-        )
+        workflows.start_execution(ONBOARDING.name, tenant_id, execution_name=f"onboard-{tenant_id}-{attempt + 1}")
     else:
         raise ValueError(f"unknown CLOUDKIDA_WORKFLOW_RUNNER {runner!r}")
 

@@ -26,7 +26,7 @@ def _run(*args) -> str:
 
 def test_bootstrap_creates_everything_then_changes_nothing(settings):
     first = _run("bootstrap")
-    assert "created user pool" in first and "created queue" in first and "created bucket" in first
+    assert "created user pool" in first and "created bucket" in first and "created ses identity" in first
     second = _run("bootstrap")
     assert "created" not in second.replace("Nothing to do", "")
     assert "Nothing to do" in second
@@ -50,14 +50,10 @@ def test_bootstrap_creates_everything_then_changes_nothing(settings):
     schema = cognito.describe_user_pool(UserPoolId=pools["cloudkida-test-pooled"])["UserPool"]["SchemaAttributes"]
     assert {"custom:tenantId", "custom:userRole"} <= {a["Name"] for a in schema}
 
-    sqs = aws.client("sqs")
-    urls = sqs.list_queues(QueueNamePrefix="cloudkida-test")["QueueUrls"]
-    assert len(urls) == 6  # three queues, each with its dead-letter queue
-    onboarding = sqs.get_queue_url(QueueName="cloudkida-test-onboarding")["QueueUrl"]
-    redrive = json.loads(
-        sqs.get_queue_attributes(QueueUrl=onboarding, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
-    )
-    assert redrive["deadLetterTargetArn"].endswith("cloudkida-test-onboarding-dlq")
+    # No queue: nothing sends to or reads from one yet (an app that needs one registers it).
+    assert aws.client("sqs").list_queues(QueueNamePrefix="cloudkida-test").get("QueueUrls", []) == []
+    mfa = cognito.get_user_pool_mfa_config(UserPoolId=pools["cloudkida-test-operations"])
+    assert mfa["MfaConfiguration"] == "ON"
 
     s3 = aws.client("s3")
     bucket = settings.CLOUDKIDA_ASSETS_BUCKET
@@ -65,7 +61,8 @@ def test_bootstrap_creates_everything_then_changes_nothing(settings):
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
 
-    assert settings.CLOUDKIDA_SENDER_EMAIL in aws.client("ses").list_identities()["Identities"]
+    sender_domain = settings.CLOUDKIDA_SENDER_EMAIL.rsplit("@", 1)[1]
+    assert sender_domain in aws.client("ses").list_identities(IdentityType="Domain")["Identities"]
 
 
 @pytest.mark.django_db

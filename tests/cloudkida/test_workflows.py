@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.core.management import call_command
 
-from cloudkida import aws
 from cloudkida.workflows import lambda_entry
 from cloudkida.workflows.definitions import DEFINITIONS_DIR, render_all
 from tenants.services.onboarding import ONBOARDING
@@ -19,29 +17,29 @@ def test_committed_definition_matches_the_code():
 
 
 def test_definition_runs_the_steps_in_the_runner_order():
+    """Following each Task's Next (and a poll loop's ready branch) visits the steps in the runner's order."""
     definition = json.loads(render_all()["onboarding"])
     order, state = [], definition["StartAt"]
-    while definition["States"][state]["Type"] == "Task":
-        order.append(state)
-        state = definition["States"][state]["Next"]
+    while definition["States"][state]["Type"] != "Succeed":
+        node = definition["States"][state]
+        if node["Type"] == "Task":
+            order.append(state)
+            assert node["Catch"][0]["Next"] == "record_failure"
+            assert node["Parameters"]["Payload"]["command"] == "cloudkida.workflows.lambda_entry.run_step"
+            state = node["Next"]
+        else:
+            assert node["Type"] == "Choice"
+            state = node["Choices"][0]["Next"]
     assert order == [s.name for s in ONBOARDING.steps]
-    assert state == "Succeeded"
-    for name in order:
-        task = definition["States"][name]
-        assert task["Catch"][0]["Next"] == "record_failure"
-        assert task["Parameters"]["Payload"]["command"] == "cloudkida.workflows.lambda_entry.run_step"
 
 
-@pytest.mark.usefixtures("moto")
-def test_step_functions_accepts_the_definition():
-    text = render_all()["onboarding"].replace(
-        "${CloudKidaStepFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:cloudkida-dev"
-    )
-    machine = aws.client("stepfunctions").create_state_machine(
-        name="cloudkida-test-onboarding", definition=text, roleArn="arn:aws:iam::123456789012:role/sfn"
-    )
-    described = aws.client("stepfunctions").describe_state_machine(stateMachineArn=machine["stateMachineArn"])
-    assert json.loads(described["definition"])["StartAt"] == "record"
+def test_a_step_that_waits_for_aws_is_a_wait_and_poll_loop():
+    states = json.loads(render_all()["onboarding"])["States"]
+    assert states["silo_table"]["Next"] == "silo_table_ready"
+    assert states["silo_table_ready"]["Default"] == "silo_table_wait"
+    assert states["silo_table_wait"] == {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": "silo_table_poll"}
+    assert states["silo_table_poll"]["Parameters"]["Payload"]["poll"] is True
+    assert states["silo_table_poll"]["Next"] == "silo_table_ready"
 
 
 def test_failure_cause_names_the_step():

@@ -3,63 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
-import sys
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.zappa_support import ROOT, generate_zappa_settings, lambda_context
+
 # Zappa sends Django's request signals, whose close_old_connections touches the database connection.
 pytestmark = [pytest.mark.usefixtures("moto"), pytest.mark.django_db]
-
-
-def _generate_zappa_settings(stage: str, out_dir: Path) -> Path:
-    """Render the zappa_settings.py `zappa package` puts in the zip, with Zappa's own code (no AWS)."""
-    from zappa.cli import ZappaCLI
-
-    cli = ZappaCLI()
-    cli.api_stage = stage
-    cli.load_credentials = False
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        cli.load_settings(settings_file=str(ROOT / "zappa_settings.json"))
-        source = cli.get_zappa_settings_string()
-    finally:
-        os.chdir(cwd)
-    path = out_dir / "zappa_settings.py"
-    path.write_text(source + "\n")
-    return path
-
-
-def _reset_handler() -> None:
-    import zappa.handler
-
-    zappa.handler.LambdaHandler._LambdaHandler__instance = None
-    zappa.handler.global_handler = None
-    sys.modules.pop("zappa_settings", None)
-
-
-@pytest.fixture
-def lambda_handler(tmp_path, monkeypatch):
-    import zappa.handler
-
-    _generate_zappa_settings("dev", tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    saved_env = dict(os.environ)
-    root = logging.getLogger()
-    levels = (root.level, zappa.handler.logger.level)
-    _reset_handler()
-    yield zappa.handler.lambda_handler
-    _reset_handler()
-    os.environ.clear()
-    os.environ.update(saved_env)
-    root.setLevel(levels[0])
-    zappa.handler.logger.setLevel(levels[1])
-    sys.path[:] = [p for p in sys.path if p != "/var/task"]
 
 
 def _event(path: str, host: str = "api.localhost") -> dict:
@@ -89,17 +39,11 @@ def _event(path: str, host: str = "api.localhost") -> dict:
 
 
 def _context():
-    return SimpleNamespace(
-        function_name="cloudkida-dev",
-        aws_request_id="req-1",
-        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:cloudkida-dev",
-        memory_limit_in_mb=1024,
-        get_remaining_time_in_millis=lambda: 30000,
-    )
+    return lambda_context()
 
 
 def test_generated_settings_module_is_production_grade(tmp_path):
-    source = _generate_zappa_settings("production", tmp_path).read_text()
+    source = generate_zappa_settings("production", tmp_path).read_text()
     assert "DEBUG=False" in source
     assert "LOG_LEVEL='INFO'" in source
     assert "DJANGO_SETTINGS='cloudkida.settings'" in source

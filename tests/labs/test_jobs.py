@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from cloudkida import aws, schedules
+from cloudkida import aws, resources
 from cloudkida.workflows.definitions import render_all
 from labs import aws_accounts, cleanup, guardrails
 from labs.domain import AccountState, EndReason
@@ -22,19 +22,27 @@ from tests.labs.conftest import global_lab, learner, offer, register
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_zappa_schedules_exactly_the_registered_jobs():
-    config = json.loads((ROOT / "zappa_settings.json").read_text())
-    registered = [s.zappa_event() for s in schedules.all_registered()]
-    assert [s.name for s in schedules.all_registered()] == sorted(
+def test_every_labs_job_is_a_rule_of_the_committed_stack_and_none_is_a_zappa_event():
+    names = sorted(s.name for s in resources.schedules() if s.command.startswith("labs.jobs."))
+    assert names == sorted(
         ["labs_check_drift", "labs_check_spend", "labs_expire_sessions", "labs_replenish_pool", "labs_retry_cleanups"]
     )
-    assert config["dev"]["events"] == registered  # production inherits them
-    assert config["production-api"]["events"] == []  # the API stage does not run jobs twice
+    config = json.loads((ROOT / "zappa_settings.json").read_text())
+    for stage in config.values():
+        assert not stage.get("events"), "jobs run from the stack's EventBridge rules, so never twice"
+    for path in (ROOT / "deploy").glob("*.template.json"):
+        rules = {
+            json.loads(r["Properties"]["Targets"][0]["Input"])["command"]: r["Properties"]["ScheduleExpression"]
+            for r in json.loads(path.read_text())["Resources"].values()
+            if r["Type"] == "AWS::Events::Rule"
+        }
+        for schedule in resources.schedules():
+            assert rules.get(schedule.command) == schedule.expression, (path.name, schedule.name)
 
 
 @pytest.mark.usefixtures("pool")
 def test_every_job_runs_as_a_management_command():
-    for schedule in schedules.all_registered():
+    for schedule in [s for s in resources.schedules() if s.command.startswith("labs.jobs.")]:
         out = io.StringIO()
         call_command(schedule.name, stdout=out)
         assert isinstance(json.loads(out.getvalue()), dict), schedule.name

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts import imports
 from accounts.api_keys import api_key_create
 from accounts.services import group_add_member, group_create, policy_set, user_create
-from cloudkida import assets, aws
+from cloudkida import assets, aws, email
 from cloudkida.dynamo import Table, maintenance, registry, tables
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from tenants import provisioning, repository
@@ -119,6 +119,12 @@ def _one_of_every_kind(slug: str = "globex") -> str:
     aws.client("s3").put_object(
         Bucket=settings.CLOUDKIDA_ASSETS_BUCKET, Key=assets.tenant_prefix(tenant_id) + "logo.png", Body=b"png"
     )
+    # An email SES refused waits in the tenant's outbox.
+    ses = aws.client("ses")
+    domain = settings.CLOUDKIDA_SENDER_EMAIL.rsplit("@", 1)[1]
+    ses.delete_identity(Identity=domain)
+    assert not email.send(tenant_id=tenant_id, kind="test", to="x@globex.example", subject="s", body="b")
+    ses.verify_domain_identity(Domain=domain)
     return tenant_id
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import seed_demo_tenants
+from accounts.demo import seed_demo_operator, seed_demo_tenants
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo is for local and test environments only.")
         for line in seed_demo_tenants():
             self.stdout.write(line)
+        self.stdout.write(seed_demo_operator())
         self._system_admin()
 
     def _system_admin(self):
