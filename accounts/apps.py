@@ -10,7 +10,8 @@ class AccountsConfig(AppConfig):
         from accounts import imports, invitations, schema  # noqa: F401 - schema registers the OpenAPI security schemes
         from accounts.admin import api_keys_panel, people_panel
         from accounts.services import TenantMembers
-        from cloudkida import email, jobs
+        from cloudkida import email, jobs, navigation
+        from cloudkida.navigation import ADMINS, NavItem
         from tenants import ports
         from tenants.audit import describe_actions
 
@@ -19,6 +20,11 @@ class AccountsConfig(AppConfig):
         jobs.register(imports.JOB, imports.run_slice)
         email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)
+        navigation.add(
+            NavItem("Dashboard", "/", order=0),
+            NavItem("Home", "/", roles=frozenset({navigation.TENANT_USER}), order=0),
+            NavItem("API keys", "/api-keys/", roles=ADMINS, order=80),
+        )
         members = TenantMembers()
         ports.register_members(members)
         ports.add_listener(members)

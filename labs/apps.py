@@ -9,8 +9,9 @@ class LabsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from cloudkida import resources, workflows
+        from cloudkida import navigation, resources, workflows
         from cloudkida.admin import Section
+        from cloudkida.navigation import ADMINS, EVERYONE, NavItem
         from labs.admin import labs_admin_urls
         from labs.jobs import SCHEDULES
         from labs.services import pool, sessions
@@ -18,6 +19,10 @@ class LabsConfig(AppConfig):
 
         for kind in ITEM_KINDS:
             register(kind)
+        navigation.add(
+            NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
+            NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),
+        )
         workflows.register(sessions.PROVISIONING, record_failure=sessions.provisioning_record_failure)
         workflows.register(sessions.ENDING, record_failure=sessions.ending_record_failure)
         workflows.register(pool.CLEANUP, record_failure=pool.cleanup_record_failure)
