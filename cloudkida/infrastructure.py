@@ -37,6 +37,7 @@ LOG_RETENTION_DAYS = 30
 # What the Lambda does to items (BatchGetItem, ConditionCheckItem and Scan are never called).
 LAMBDA_DATA = [
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -254,6 +255,7 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
                 "cognito-idp:AdminGetUser",
                 "cognito-idp:AdminUpdateUserAttributes",
                 "cognito-idp:AdminUserGlobalSignOut",
+                "cognito-idp:AdminSetUserPassword",
                 "cognito-idp:CreateGroup",
                 "cognito-idp:DeleteGroup",
                 "cognito-idp:ListUsers",
@@ -316,6 +318,13 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
             "Resource": f"arn:{PARTITION}:s3:::{bucket}/*",
         },
         {
+            # Tenants' own files: branding served and replaced, CSV imports read back.
+            "Sid": "TenantAssets",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:DeleteObject"],
+            "Resource": f"arn:{PARTITION}:s3:::{bucket}/tenants/*",
+        },
+        {
             # `zappa manage <stage> "collectstatic --noinput"` runs in the Lambda and reads back what it uploads.
             "Sid": "StaticFiles",
             "Effect": "Allow",
@@ -341,6 +350,7 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
             "Resource": _arn("states", f"stateMachine:{p}-*"),
         },
     ]
+    statements += resources.permissions()
     if resources.queues():
         statements.append(
             {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 POOLED_POOL_SUFFIX = "pooled"
 OPERATIONS_POOL_SUFFIX = "operations"
@@ -197,6 +198,7 @@ class Schedule:
 
 _queues: dict[str, Queue] = {}
 _schedules: dict[str, Schedule] = {}
+_permissions: set[str] = set()
 
 
 def register_queue(queue: Queue) -> None:
@@ -205,6 +207,17 @@ def register_queue(queue: Queue) -> None:
 
 def register_schedule(schedule: Schedule) -> None:
     _schedules[schedule.name] = schedule
+
+
+def register_permissions(dotted: str) -> None:
+    """An app's statements for the Lambda role: ``dotted`` names a function returning them, imported and
+    called only when the template is generated (never on a request path). Each app grants what its own code
+    calls; the IAM coverage test holds it to that."""
+    _permissions.add(dotted)
+
+
+def permissions() -> list[dict[str, Any]]:
+    return [statement for dotted in sorted(_permissions) for statement in import_string(dotted)()]
 
 
 def queues() -> list[Queue]:

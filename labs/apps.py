@@ -19,6 +19,7 @@ class LabsConfig(AppConfig):
 
         for kind in ITEM_KINDS:
             register(kind)
+        resources.register_permissions("labs.permissions.statements")
         navigation.add(
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),

@@ -15,6 +15,7 @@ import json
 CLEANUP_ROLE = "CloudKidaCleanup"
 ACCESS_ROLE = "OrganizationAccountAccessRole"
 LEARNER_ROLE = "CloudKidaLearner"
+SHARD_ROLE = "CloudKidaPoolAdmin"  # the role a pool shard's management account lets CloudKida assume
 
 # Services every lab needs whatever it teaches: its own stack, credentials, the console's basics.
 ALWAYS_ALLOWED = ("cloudformation", "sts", "iam", "tag", "resource-groups", "cloudwatch", "logs", "health", "support")

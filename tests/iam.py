@@ -252,11 +252,15 @@ class Observed:
     stage: tuple[str, ...]  # the settings the call was made under: prefix, region, sender, assets bucket
 
 
+TENANT_DATA_ROLE_SUFFIX = "-tenant-data"  # tenant-scoped sessions: the Lambda role's own data, narrowed
+
+
 class Recorder:
     """Every AWS call app code makes in this process, as IAM requests (deduplicated)."""
 
     def __init__(self):
         self.observed: dict[Observed, str] = {}  # → the test that made it first
+        self.assumed: dict[str, str] = {}  # access key id → the role it was issued for (sts:AssumeRole)
         self.current_test = ""
         self._lock = threading.Lock()
         self._installed = False
@@ -269,6 +273,13 @@ class Recorder:
 
         def create_client(session, *args, **kwargs):
             client = original(session, *args, **kwargs)
+            client.meta.events.register("after-call.sts.AssumeRole", recorder._assumed, unique_id="iam-recorder-sts")
+            role = recorder.assumed.get(kwargs.get("aws_access_key_id") or "", "")
+            if role and not role.endswith(TENANT_DATA_ROLE_SUFFIX):
+                # A client with another principal's credentials (a lab account's role, a pool shard's
+                # management role): its calls are that role's to allow, not the Lambda role's.
+                client.meta.events.register("provide-client-params", _stash_kwargs, unique_id="iam-recorder-kwargs")
+                return client
             client.meta.events.register("provide-client-params", _stash_kwargs, unique_id="iam-recorder-kwargs")
             client.meta.events.register("before-call", recorder._before_call, unique_id="iam-recorder-call")
             client.meta.events.register("before-send", recorder._before_send, unique_id="iam-recorder-send")
@@ -276,6 +287,12 @@ class Recorder:
 
         botocore.session.Session.create_client = create_client
         self._installed = True
+
+    def _assumed(self, parsed, context, **kwargs) -> None:
+        key = (parsed or {}).get("Credentials", {}).get("AccessKeyId")
+        if key:
+            with self._lock:
+                self.assumed[key] = str(context.get("_kwargs", {}).get("RoleArn", ""))
 
     def _caller(self) -> str | None:
         """module:function of the innermost project frame, if it is app code (not a test, script or moto)."""

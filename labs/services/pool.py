@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,21 @@ class PoolExhausted(ServiceUnavailable):
 
 
 # --- shards and targets ------------------------------------------------------------------------------------------
+SHARD_ROLE_ARN = re.compile(rf"arn:aws[a-z-]*:iam::\d{{12}}:role/{guardrails.SHARD_ROLE}")
+
+
 def shard_register(*, shard_id: str, role_arn: str = "", account_quota: int = 10_000) -> Shard:
     """Register (or re-register) an organization as a pool shard: its pool OUs under the root, the
     guardrail SCPs attached to them. Idempotent: finds what exists by name."""
     if not shard_id or len(shard_id) > 40 or not shard_id.replace("-", "").isalnum():
         raise ValidationFailed("A shard id is 1-40 letters, digits and dashes.", code="invalid_shard")
+    if role_arn and not SHARD_ROLE_ARN.fullmatch(role_arn):
+        raise ValidationFailed(
+            f"A shard's role is arn:aws:iam::<management account>:role/{guardrails.SHARD_ROLE} "
+            "(the only one the Lambda role may assume).",
+            code="invalid_shard",
+            details={"field": "role_arn"},
+        )
     management_id, root = aws_accounts.ensure_organization(role_arn)
     shard = repo.shard_get(shard_id) or Shard(shard_id=shard_id, management_account_id=management_id)
     shard.role_arn, shard.root_id, shard.account_quota, shard.management_account_id = (

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from moto import mock_aws
 from rest_framework.test import APIClient
 
-from cloudkida import aws, infrastructure, resources
+from cloudkida import aws, infrastructure, resources, workflows
 from cloudkida.infrastructure import StackConfig, Stage
 from tenants import provisioning
 from tenants.domain import TenantStatus
@@ -145,7 +145,9 @@ def test_the_stack_deploys_to_moto_and_the_app_runs_on_what_it_created(empty_acc
     trust = role["AssumeRolePolicyDocument"]["Statement"][0]
     assert set(trust["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
     assert trust["Principal"]["AWS"] == outputs["LambdaRoleArn"]
-    assert cfn.executable_state_machines(settings.AWS_REGION, ACCOUNT) == [f"{config.prefix}-onboarding"]
+    every_workflow = sorted(workflows.state_machine_name(name) for name in workflows.all_registered())
+    assert sorted(cfn.executable_state_machines(settings.AWS_REGION, ACCOUNT)) == every_workflow
+    assert f"{config.prefix}-onboarding" in every_workflow
     # ... and what moto's CloudFormation skips, from the template's own properties.
     resolver = cfn.Resolver(template, parameters, ACCOUNT, settings.AWS_REGION)
     cfn.apply_skipped(template, resolver)

@@ -4,6 +4,7 @@ Django for a signed-in portal session (and the demo seed `make run` uses)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -32,6 +33,7 @@ def _portal(slug: str, user_id: str, email: str) -> Client:
         "expires_at": int(clock.now().timestamp()) + 3600,
     }
     session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key  # signed-cookie sessions: the key is the data
     return client
 
 
