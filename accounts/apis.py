@@ -6,8 +6,6 @@ another tenant's data.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -39,6 +37,7 @@ from accounts.services import (
     user_resend_invitation,
     user_update,
 )
+from cloudkida.apidocs import OpenApiResponse, OpenApiTypes, extend_schema
 from cloudkida.apis import CSVParser, DownloadNegotiation, csv_response, page_of, validated
 from cloudkida.errors import NotFound, ValidationFailed
 from cloudkida.idempotency import idempotent

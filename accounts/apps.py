@@ -7,10 +7,10 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import imports, invitations, schema  # noqa: F401 - schema registers the OpenAPI security schemes
+        from accounts import imports, invitations
         from accounts.admin import api_keys_panel, people_panel
         from accounts.services import TenantMembers
-        from cloudkida import email, jobs, navigation
+        from cloudkida import apidocs, email, jobs, navigation
         from cloudkida.navigation import ADMINS, NavItem
         from tenants import ports
         from tenants.audit import describe_actions
@@ -20,6 +20,7 @@ class AccountsConfig(AppConfig):
         jobs.register(imports.JOB, imports.run_slice)
         email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)
+        apidocs.extension_module("accounts.schema")  # the OpenAPI security schemes
         navigation.add(
             NavItem("Dashboard", "/", order=0),
             NavItem("Home", "/", roles=frozenset({navigation.TENANT_USER}), order=0),

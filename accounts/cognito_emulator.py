@@ -18,7 +18,6 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
-import jwt
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.cache import caches
@@ -31,8 +30,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cloudkida import aws
 from cloudkida.identity.jwks import jwks_url
+from cloudkida.lazy import lazy_module
 from tenants.selectors import tenant_for_client, tenant_get_cached
 from tenants.theme import theme_css
+
+jwt = lazy_module("jwt")
 
 SESSION_COOKIE = "cognito_emulator_session"
 _OAUTH = (

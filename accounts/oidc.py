@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import jwt
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -30,7 +29,10 @@ from accounts.portal import SESSION_KEY
 from accounts.selectors import user_get_by_email
 from accounts.tokens import TENANT_CLAIM
 from cloudkida.identity.jwks import jwks_url
+from cloudkida.lazy import lazy_module
 from tenants.domain import Tenant
+
+jwt = lazy_module("jwt")
 
 logger = logging.getLogger(__name__)
 

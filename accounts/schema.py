@@ -1,4 +1,5 @@
-"""OpenAPI security schemes of accounts' authentication classes (loaded by ``AccountsConfig.ready``)."""
+"""OpenAPI security schemes of accounts' authentication classes (imported before the first schema is
+generated: ``cloudkida.apidocs.extension_module``)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ from the token's claims, and a suspended tenant is refused before anything else.
 
 from __future__ import annotations
 
-import jwt
+import threading
+import time
+
 from botocore.exceptions import ClientError
 from django.conf import settings
 
@@ -22,8 +24,11 @@ from cloudkida.cache import TTLCache
 from cloudkida.errors import NotAuthenticated, PermissionDenied, ServiceUnavailable
 from cloudkida.identity.jwks import jwks_cache
 from cloudkida.identity.principal import Principal, Role
+from cloudkida.lazy import lazy_module
 from tenants import provisioning
 from tenants.selectors import tenant_for_client, tenant_get_cached
+
+jwt = lazy_module("jwt")
 
 TENANT_CLAIM = "custom:tenantId"
 ROLE_CLAIM = "custom:userRole"
@@ -66,8 +71,40 @@ def _expected(claims: dict) -> tuple[str, str, str]:
     return tenant.tenant_id, tenant.identity.get("issuer", ""), tenant.identity.get("client_id", "")
 
 
+MAX_VERIFIED = 10_000
+_verified: dict[str, tuple[dict, float]] = {}  # token -> (its verified claims, until when they hold)
+_verified_lock = threading.Lock()
+
+
+def verified_tokens_clear() -> None:
+    with _verified_lock:
+        _verified.clear()
+
+
 def verify_token(token: str) -> Principal:
-    """A Principal for a valid RS256 Cognito token, else NotAuthenticated (401)."""
+    """A Principal for a valid RS256 Cognito token, else NotAuthenticated (401).
+
+    Parsing and checking the signature is most of an authenticated request's cost, and a client sends
+    the same token for an hour: a token whose signature and claims were verified is remembered (by its
+    exact text, until it expires) so its next use skips both. Everything that can change while a token
+    lives is still checked on every use: the tenant is serving and still owns the token's issuer and
+    application, and the user's current role and status (``_current_role``).
+    """
+    hit = _verified.get(token)
+    if hit is not None and hit[1] > time.time():
+        claims = hit[0]
+        tenant_id, issuer, client_id = _expected(claims)
+        if claims.get("iss") == issuer and _client_of(claims) == client_id:
+            return _principal(tenant_id, claims)
+    claims, tenant_id = _verify_signed(token)
+    with _verified_lock:
+        if len(_verified) >= MAX_VERIFIED:
+            _verified.clear()
+        _verified[token] = (claims, float(claims["exp"]) + settings.CLOUDKIDA_TOKEN_LEEWAY)
+    return _principal(tenant_id, claims)
+
+
+def _verify_signed(token: str) -> tuple[dict, str]:
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -108,6 +145,10 @@ def verify_token(token: str) -> Principal:
         raise _refuse("The token could not be verified.") from error
     if not is_id_token and claims.get("client_id") != client_id:
         raise _refuse("The token was issued to another application.")
+    return claims, tenant_id
+
+
+def _principal(tenant_id: str, claims: dict) -> Principal:
     subject = str(claims["sub"])
     role = _current_role(tenant_id, subject, claims)
     if role.is_platform != (tenant_id == ""):

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from accounts import apis, oidc, pages, views
+from accounts import apis, pages, views
+from cloudkida.lazy import lazy_view
 
 api_urlpatterns = [
     path("learner-registrations", apis.LearnerRegistrationCreateApi.as_view(), name="learner-registration-create"),
@@ -34,9 +35,9 @@ page_urlpatterns = [
     path("", views.home, name="home"),
     path("theme.css", views.theme, name="theme"),
     path("join/", views.learner_signup, name="learner-signup"),
-    path("login/", oidc.LoginView.as_view(), name="login"),
-    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc-callback"),
-    path("logout/", oidc.LogoutView.as_view(), name="logout"),
+    path("login/", lazy_view("accounts.oidc.LoginView"), name="login"),
+    path("oidc/callback/", lazy_view("accounts.oidc.CallbackView"), name="oidc-callback"),
+    path("logout/", lazy_view("accounts.oidc.LogoutView"), name="logout"),
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),
 ]

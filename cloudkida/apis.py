@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotAcceptable, ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -16,6 +15,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from cloudkida.apidocs import extend_schema, inline_serializer
 
 
 def validated(serializer_class, data) -> dict:

@@ -16,16 +16,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from django.conf import settings
+
+from cloudkida.lazy import lazy_module
+
+boto3 = lazy_module("boto3")  # first client, not import, pays for boto3 (the cold start of a request that needs none)
 
 _clients: dict[tuple, Any] = {}
 _lock = threading.Lock()
 MAX_SCOPED_CLIENTS = 256  # tenant-scoped credentials rotate: keep at most this many such clients
 
 
-def _config(region: str | None = None) -> Config:
+def _config(region: str | None = None) -> Any:
+    from botocore.config import Config  # lazy: cold start (botocore until the first client)
+
     return Config(
         region_name=region or settings.AWS_REGION,
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,

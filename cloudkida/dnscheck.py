@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import dns.exception
-import dns.resolver
 from django.conf import settings
 
 from cloudkida.errors import ServiceUnavailable
+from cloudkida.lazy import lazy_module
+
+resolver = lazy_module("dns.resolver")
+dns_exception = lazy_module("dns.exception")
 
 
 def txt_records(name: str) -> list[str]:
@@ -27,10 +29,10 @@ def txt_records(name: str) -> list[str]:
     if resolver != "dns":
         raise ValueError(f"unknown CLOUDKIDA_DNS_RESOLVER {resolver!r}; use dns or static")
     try:
-        answer = dns.resolver.resolve(name, "TXT", lifetime=settings.CLOUDKIDA_DNS_TIMEOUT)
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+        answer = resolver.resolve(name, "TXT", lifetime=settings.CLOUDKIDA_DNS_TIMEOUT)
+    except (resolver.NXDOMAIN, resolver.NoAnswer, resolver.NoNameservers):
         return []
-    except dns.exception.DNSException as error:
+    except dns_exception.DNSException as error:
         raise ServiceUnavailable(
             "DNS did not answer in time; try the verification again shortly.", code="dns_unavailable"
         ) from error

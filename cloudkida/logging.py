@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -19,7 +20,12 @@ _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; extra fields passed with ``extra=`` are kept."""
+    """One JSON object per line; extra fields passed with ``extra=`` are kept. With a ``service`` (a deployed
+    stage) every line names it, and the X-Ray trace id of the Lambda invocation when there is one."""
+
+    def __init__(self, *args, service: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -28,6 +34,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if self.service:
+            entry["service"] = self.service
+            trace = os.environ.get("_X_AMZN_TRACE_ID", "")  # "Root=1-…;Parent=…;Sampled=1", set per invocation
+            if trace.startswith("Root="):
+                entry["xray_trace_id"] = trace.split(";", 1)[0].removeprefix("Root=")
         if request_id_var.get():
             entry["request_id"] = request_id_var.get()
         if tenant_id_var.get():

@@ -6,18 +6,9 @@ import re
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 
+from cloudkida.apidocs import ErrorSerializer
 from cloudkida.idempotency import HEADER as IDEMPOTENCY_HEADER
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error the API returns."""
-
-    code = serializers.CharField(help_text="Stable, machine-readable reason, e.g. `validation_failed`.")
-    message = serializers.CharField(help_text="What went wrong, for a person.")
-    details = serializers.JSONField(help_text="More about it: the field, the limit, when to retry.")
-
 
 _ERRORS = {
     "400": "The request is not valid (bad field, malformed JSON, bad cursor).",

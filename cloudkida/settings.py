@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "accounts.portal.SessionRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "accounts.operators.OperatorAuthenticationMiddleware",
+    "accounts.operator_session.OperatorAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -253,6 +253,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
+    "PREPROCESSING_HOOKS": ["cloudkida.apidocs.preprocess"],
     "TITLE": "CloudKida API",
     "DESCRIPTION": "Public API of the CloudKida hands-on labs control plane. Every error is "
     "`{code, message, details}`; lists are `{results, next_cursor}`.",
@@ -279,8 +280,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ---------------------------------------------------------------------------------------
 LOG_LEVEL = _env("CLOUDKIDA_LOG_LEVEL", "INFO")
-# One JSON line per log record, with the tenant and request ids on every line; powertools' formatter on a
-# deployed stage (cloudkida.observability). CloudWatch metrics in embedded metric format (stdout) on a
+# One JSON line per log record, with the tenant and request ids on every line (and the service and X-Ray
+# trace id on a deployed stage: cloudkida.observability). CloudWatch metrics in embedded metric format (stdout) on a
 # deployed stage; X-Ray subsegments for AWS calls only when asked for (~0.14 s of cold start).
 CLOUDKIDA_METRICS = _env_bool("CLOUDKIDA_METRICS", IS_PRODUCTION)
 CLOUDKIDA_TRACE_AWS_CALLS = _env_bool("CLOUDKIDA_TRACE_AWS_CALLS", False)
@@ -289,7 +290,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"tenant": {"()": "cloudkida.observability.TenantFields"}},
     "formatters": {
-        "json": {"()": "cloudkida.observability.powertools_formatter"}
+        "json": {"()": "cloudkida.observability.lambda_formatter"}
         if IS_PRODUCTION
         else {"()": "cloudkida.logging.JsonFormatter"}
     },

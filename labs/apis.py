@@ -10,7 +10,6 @@ out its access). Another tenant's lab, session or assignment is simply 404.
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,10 +18,10 @@ from accounts.apis import actor_of
 from accounts.domain import Role
 from accounts.selectors import group_get, user_get
 from cloudkida import clock
+from cloudkida.apidocs import ErrorSerializer, OpenApiResponse, extend_schema
 from cloudkida.apis import page_of, validated
 from cloudkida.errors import NotFound, PermissionDenied, ValidationFailed
 from cloudkida.idempotency import idempotent
-from cloudkida.schema import ErrorSerializer
 from labs import selectors
 from labs.domain import AccountState, EndReason, LabStatus, Level, SessionState
 from labs.markdown import render

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cloudkida.apidocs import OpenApiParameter, extend_schema
 from cloudkida.apis import page_of, validated
 from cloudkida.errors import NotFound
 from cloudkida.idempotency import idempotent

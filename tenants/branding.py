@@ -15,11 +15,13 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-
-from PIL import Image, UnidentifiedImageError
+from typing import Any
 
 from cloudkida.errors import ValidationFailed
+from cloudkida.lazy import lazy_module
 from cloudkida.validation import validate_email
+
+Image = lazy_module("PIL.Image")  # only an upload needs Pillow
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_PIXELS = {"logo": 4096 * 4096, "favicon": 1024 * 1024}
@@ -139,14 +141,14 @@ def check_image(asset: str, data: bytes) -> CheckedImage:
             data = _reencode(image, fmt)
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         kind = "a GIF" if data[:4] == b"GIF8" else "not a PNG, JPEG or WebP image (or it is damaged)"
         raise _refuse(asset, f"This file is {kind}. Upload a PNG, JPEG or WebP.", "invalid_image") from error
     content_type, extension = IMAGE_TYPES[fmt]
     return CheckedImage(data=data, content_type=content_type, extension=extension, width=width, height=height)
 
 
-def _reencode(image: Image.Image, fmt: str) -> bytes:
+def _reencode(image: Any, fmt: str) -> bytes:
     out = io.BytesIO()
     if fmt == "JPEG":
         image.convert("RGB").save(out, "JPEG", quality=90, optimize=True)

@@ -6,13 +6,12 @@ The tenant always comes from the caller's verified identity, never from the URL.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cloudkida.apidocs import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
 from cloudkida.apis import DownloadNegotiation, csv_response, validated
 from cloudkida.errors import NotFound, ValidationFailed
 from cloudkida.idempotency import idempotent

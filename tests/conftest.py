@@ -151,7 +151,7 @@ def _process_caches():
     """Every test starts with empty per-process caches (tenants, users, keys)."""
     from accounts.api_keys import api_key_cache_clear
     from accounts.selectors import authorization_cache_forget
-    from accounts.tokens import operator_cache_clear
+    from accounts.tokens import operator_cache_clear, verified_tokens_clear
     from tenants import provisioning
     from tenants.selectors import tenant_cache_clear
 
@@ -161,6 +161,7 @@ def _process_caches():
         authorization_cache_forget(tenant_id="")
         api_key_cache_clear()
         operator_cache_clear()
+        verified_tokens_clear()
 
     clear()
     yield

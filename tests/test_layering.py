@@ -58,3 +58,37 @@ def test_no_import_hides_in_a_function_without_saying_why():
                     if isinstance(node, (ast.Import, ast.ImportFrom)) and "# lazy:" not in lines[node.lineno - 1]:
                         offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {lines[node.lineno - 1].strip()}")
     assert offenders == []
+
+
+# What the request path must not import at start-up (the cold start, issue 12): each has a lazy way in.
+EAGER = {
+    "drf_spectacular.utils": "cloudkida.apidocs (extend_schema applied when a schema is generated)",
+    "drf_spectacular.openapi": "cloudkida.apidocs",
+    "drf_spectacular.views": "cloudkida.lazy.lazy_view in the URLconf",
+    "jwt": 'cloudkida.lazy.lazy_module("jwt")',
+    "boto3": "cloudkida.aws.client",
+    "PIL": 'cloudkida.lazy.lazy_module("PIL.Image")',
+    "dns": 'cloudkida.lazy.lazy_module("dns.resolver")',
+    "storages": "an import inside the function that needs it, marked # lazy:",
+}
+# schema.py is only imported to generate a schema; apidocs.py takes drf_spectacular.utils' light value classes
+# (OpenApiParameter, …), which do not load the OpenAPI machinery, and defers extend_schema.
+EAGER_EXEMPT = {"cloudkida/schema.py", "cloudkida/apidocs.py"}
+
+
+def test_no_module_imports_at_top_level_what_a_cold_start_need_not_load():
+    offenders = []
+    for package in ALLOWED:
+        for path, tree in _modules(package):
+            relative = str(path.relative_to(ROOT))
+            if relative in EAGER_EXEMPT or "/management/" in relative:
+                continue
+            for node in tree.body:
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                for name in names:
+                    for eager, instead in EAGER.items():
+                        if name == eager or name.startswith(eager + "."):
+                            offenders.append(f"{relative}:{node.lineno} imports {name}; use {instead}")
+    assert offenders == []

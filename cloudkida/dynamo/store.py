@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudkida import aws, clock
@@ -27,8 +26,17 @@ from cloudkida.dynamo import cursor as cursors
 from cloudkida.dynamo.keys import owner_index, tenant_of_owner_pk, unique_key
 from cloudkida.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+_codec: list = []  # [TypeSerializer(), TypeDeserializer()], built at first use (boto3 is not imported before)
+
+
+def _codecs() -> list:
+    if not _codec:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # lazy: cold start (boto3)
+
+        _codec[:] = [TypeSerializer(), TypeDeserializer()]
+    return _codec
+
+
 _maintenance: contextvars.ContextVar[str | None] = contextvars.ContextVar("dynamo_maintenance", default=None)
 
 MAX_PAGE_SIZE = 100
@@ -36,11 +44,11 @@ _TRANSACTION_RETRIES = 3
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+    return {k: _codecs()[0].serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: _from_dynamo(_codecs()[1].deserialize(v)) for k, v in item.items()}
 
 
 def _to_dynamo(value: Any) -> Any:

@@ -6,11 +6,13 @@ import threading
 import time
 from collections.abc import Callable
 
-import jwt
 import requests
 from django.conf import settings
 
 from cloudkida.errors import NotAuthenticated, ServiceUnavailable
+from cloudkida.lazy import lazy_module
+
+jwt = lazy_module("jwt")
 
 
 def jwks_url(issuer: str) -> str:

@@ -12,7 +12,6 @@ import hashlib
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from storages.backends.s3 import S3Storage
 
 from cloudkida import assets
 from cloudkida.errors import ValidationFailed
@@ -23,8 +22,10 @@ from tenants.services.management import audit
 from tenants.services.records import tenant_update
 
 
-def assets_storage() -> S3Storage:
+def assets_storage():
     """The assets bucket through django-storages (private objects; served by our own view)."""
+    from storages.backends.s3 import S3Storage  # lazy: cold start (boto3; uploads only)
+
     return S3Storage(
         bucket_name=settings.CLOUDKIDA_ASSETS_BUCKET,
         region_name=settings.AWS_REGION,

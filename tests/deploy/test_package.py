@@ -106,7 +106,7 @@ def _closed_port() -> int:
 def test_the_package_carries_its_runtime_and_nothing_for_tests_or_deploys(packages):
     root = packages["production"]
     needed_paths = ("handler.py", "zappa_settings.py", "werkzeug", "botocore/docs", "django/contrib/staticfiles")
-    for needed in (*needed_paths, "aws_lambda_powertools", "aws_xray_sdk"):
+    for needed in (*needed_paths, "aws_xray_sdk"):
         assert (root / needed).exists(), needed
     for unwanted in NOT_IN_PACKAGE:
         assert not (root / unwanted).exists(), unwanted
@@ -175,7 +175,7 @@ def test_the_package_serves_a_tenant_host_the_authorizer_an_api_call_and_workflo
     assert health["ok"]["statusCode"] == 200
     assert [r.get("error") for r in ran] == [None] * len(steps), ran
     assert ran[1]["ok"]["ready"] is True  # moto's table is ACTIVE at once; AWS's would be polled
-    # Observability: powertools' JSON logs with the tenant on the step's lines; EMF metrics with a tenant dimension.
+    # Observability: JSON logs with the service and the tenant on the step's lines; EMF metrics with a tenant dimension.
     logs = _json_lines(portal["stderr"])
     step_lines = [line for line in logs if line.get("tenant_id") == beta.tenant_id]
     assert step_lines and all(line["service"] == "cloudkida-prod" for line in step_lines)
