@@ -139,6 +139,13 @@ def requests_for(
         return found
     if service == "stepfunctions" and "stateMachineArn" in params:
         return [Request(f"states:{operation}", params["stateMachineArn"])]
+    if service == "codebuild":  # builds are authorised on their project (a build id is "<project>:<uuid>")
+        projects = (
+            [params["projectName"]] if "projectName" in params else [i.split(":", 1)[0] for i in params.get("ids", [])]
+        )
+        return [
+            Request(f"codebuild:{operation}", f"arn:aws:codebuild:{region}:{account}:project/{p}") for p in projects
+        ]
     if service == "sqs":
         url_ = params.get("QueueUrl", "")
         name = url_.rsplit("/", 1)[-1] if url_ else params.get("QueueName", "*")
