@@ -17,6 +17,7 @@ import string
 
 from django.template.loader import render_to_string
 
+from accounts import cognito
 from cloudkida import email as mail
 from cloudkida.errors import NotFound
 from tenants import provisioning
@@ -78,8 +79,6 @@ def send_invitation(*, tenant: Tenant, email: str, name: str, temporary_password
 def compose_again(tenant_id: str, email: str, params: dict) -> mail.Message | None:
     """The outbox's retry of an invitation: a new temporary password for a user who still has not signed
     in (None, nothing to send, once they have, or if the tenant or sign-in is gone)."""
-    from accounts import cognito
-
     try:
         tenant = tenant_get(tenant_id=tenant_id)
     except NotFound:
