@@ -225,7 +225,7 @@ def person_groups(request, user_id: str):
     try:
         change(tenant_id=request.tenant.tenant_id, group_id=group_id, user_id=user_id, actor=actor(request))
     except ApplicationError as error:
-        if error.code == "user_not_found":
+        if error.status == 404:  # not a person or group of this tenant
             return error_page(request, error)
         messages.error(request, error.message)
     else:
@@ -279,6 +279,8 @@ def import_detail(request, import_id: str):
         )
     except ApplicationError as error:
         return error_page(request, error)
+    if not outcome and len(rows) < imports.CHUNK_ROWS:
+        cursor = None  # only the last chunk of a file is short: nothing follows it
     return render(
         request,
         "portal/people/import_detail.html",

@@ -15,7 +15,8 @@ from PIL import Image
 from accounts.imports import user_import_start
 from accounts.selectors import group_list, policy_get, user_get_by_email
 from accounts.services import group_add_member, group_create, user_invite
-from tenants.selectors import tenant_get
+from tenants.selectors import domain_list, tenant_get
+from tenants.services import domain_add
 from tests.conftest import tid
 from tests.fixtures_platform import mail_to
 from tests.identity.conftest import register
@@ -313,7 +314,11 @@ def test_another_tenants_ids_are_not_found_and_learners_and_strangers_are_refuse
     ada = user_invite(tenant_id=acme_id, email="ada@acme.example", name="Ada")
     group = group_create(tenant_id=acme_id, name="Acme cohort")
     job = user_import_start(tenant_id=acme_id, data="email,name\nx@acme.example,X\n")
+    domain_add(tenant_id=acme_id, domain="learn.acme.example", actor="test")
     globex = _admin("globex")
+    globex_admin = user_get_by_email(tenant_id=tid("globex"), email="admin@globex.example")
+    into_acme_group = globex.post(f"/people/{globex_admin.user_id}/groups", {"group_id": group.group_id})
+    assert into_acme_group.status_code == 404 and group.member_count == 0
     version = {"version": 0}
     for path in (
         f"/people/{ada.user_id}/",
@@ -332,12 +337,16 @@ def test_another_tenants_ids_are_not_found_and_learners_and_strangers_are_refuse
         (f"/groups/{group.group_id}/members", {"email": "admin@globex.example"}),
         (f"/groups/{group.group_id}/policy", {"max_concurrent_labs": "1", **version}),
         (f"/people/import/{job.import_id}/resume", {}),
+        ("/settings/domains/learn.acme.example/verify", {}),
+        ("/settings/domains/learn.acme.example/remove", {}),
+        ("/settings/wallpaper/upload", {}),
     ):
         response = globex.post(path, data)
         assert response.status_code == 404, (path, response.status_code)
     assert "Ada" not in _html(globex.get("/people/")) and "Acme cohort" not in _html(globex.get("/groups/"))
     assert user_get_by_email(tenant_id=acme_id, email="ada@acme.example").status.value == "ACTIVE"
-    assert [g.name for g in group_list(tenant_id=acme_id).items] == ["Acme cohort"]
+    assert [(g.name, g.member_count) for g in group_list(tenant_id=acme_id).items] == [("Acme cohort", 0)]
+    assert [d.hostname for d in domain_list(tenant_id=acme_id)] == ["learn.acme.example"]
 
     learner = _learner("acme", "lee@acme.example")
     admin_pages = (
