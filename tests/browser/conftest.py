@@ -117,7 +117,9 @@ def verification_code(address: str) -> str:
     return re.search(r"verification code is (\S+)", text_of(codes[-1])).group(1)
 
 
-def sign_up(tab: Browser, site: Site, *, slug="globex", name="Globex Learning", admin="owner@globex.example"):
+def sign_up(
+    tab: Browser, site: Site, *, slug="globex", name="Globex Learning", admin="owner@globex.example", tier="basic"
+):
     """Sign an organisation up on the public page and wait until it is ready."""
     page = tab.page
     page.goto(site.url("/signup/"))
@@ -127,6 +129,7 @@ def sign_up(tab: Browser, site: Site, *, slug="globex", name="Globex Learning", 
     page.get_by_label("Your name").fill("Olive Owner")
     page.get_by_label("Your work email").fill(admin)
     page.get_by_label("Country").fill("GB")
+    page.get_by_label("Tier").select_option(tier)
     tab.screenshot("sign-up")
     page.get_by_role("button", name="Create my organisation").click()
     page.get_by_text(f"{name} is ready").wait_for()
