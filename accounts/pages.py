@@ -122,6 +122,8 @@ def person(request, user_id: str):
     except ApplicationError as error:
         return error_page(request, error)
     groups = selectors.user_groups(tenant_id=tenant_id, user_id=user_id)
+    active_admins = selectors.user_counts(tenant_id=tenant_id)[1]
+    last_admin = user.role.value == "TenantAdmin" and user.status is UserStatus.ACTIVE and active_admins <= 1
     member_of = {g.group_id for g in groups}
     others = [g for g in selectors.group_list(tenant_id=tenant_id, limit=100).items if g.group_id not in member_of]
     return render(
@@ -130,6 +132,7 @@ def person(request, user_id: str):
         {
             "person": user,
             "is_self": user.user_id == request.principal.subject,
+            "last_admin": last_admin,
             "role_form": RoleForm(initial={"role": user.role.value, "version": user.version}),
             "groups": groups,
             "other_groups": others,
@@ -464,10 +467,10 @@ def group_members(request, group_id: str):
     tenant_id = request.tenant.tenant_id
     try:
         if request.POST.get("remove"):
-            services.group_remove_member(
+            removed = services.group_remove_member(
                 tenant_id=tenant_id, group_id=group_id, user_id=request.POST["remove"], actor=actor(request)
             )
-            messages.success(request, "Removed from the group.")
+            messages.success(request, "Removed from the group." if removed else "They were not in the group.")
             return redirect("portal-group", group_id=group_id)
         form = MemberForm(request.POST)
         if not form.is_valid():

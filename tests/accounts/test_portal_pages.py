@@ -79,6 +79,7 @@ def test_people_are_invited_searched_and_filtered_with_seats_against_the_plan(ac
 def test_role_status_invitation_and_delete_and_the_last_admin_is_protected(acme):
     tenant_id = tid("acme")
     admin = user_get_by_email(tenant_id=tenant_id, email="admin@acme.example")
+    assert "You are the organisation's last active administrator" in _html(acme.get(f"/people/{admin.user_id}/"))
     demoted = acme.post(f"/people/{admin.user_id}/role", {"role": "TenantUser", "version": admin.version}, follow=True)
     assert "last active TenantAdmin" in _toasts(demoted)
     deleted = acme.post(f"/people/{admin.user_id}/delete", {"version": admin.version}, follow=True)
