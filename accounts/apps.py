@@ -24,7 +24,12 @@ class AccountsConfig(AppConfig):
         navigation.add(
             NavItem("Dashboard", "/", order=0),
             NavItem("Home", "/", roles=frozenset({navigation.TENANT_USER}), order=0),
+            NavItem("People", "/people/", roles=ADMINS, order=10),
+            NavItem("Groups", "/groups/", roles=ADMINS, order=12),
+            NavItem("Policies", "/policies/", roles=ADMINS, order=14),
             NavItem("API keys", "/api-keys/", roles=ADMINS, order=80),
+            NavItem("Audit log", "/audit/", roles=ADMINS, order=85),
+            NavItem("Settings", "/settings/", roles=ADMINS, order=90),
         )
         members = TenantMembers()
         ports.register_members(members)

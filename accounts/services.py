@@ -496,5 +496,12 @@ def policy_set(*, tenant_id: str, group_id: str = "", expected_version: int, act
             code="version_conflict",
             details={"current_version": 0},
         ) from error
+    except Conflict as conflict:
+        if expected_version != 0:
+            raise
+        # version 0 ("never set") for a policy someone has set meanwhile: the same stale read
+        raise Conflict(
+            "The policy was changed by someone else; reload and try again.", code="version_conflict"
+        ) from conflict
     audit(tenant_id, "policy.set", actor, group_id=group_id or None, policy={f: fields.get(f) for f in sorted(fields)})
     return saved

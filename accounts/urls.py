@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import apis, pages, views
+from accounts import apis, organisation_pages, pages, views
 from cloudkida.lazy import lazy_view
 
 api_urlpatterns = [
@@ -38,6 +38,32 @@ page_urlpatterns = [
     path("login/", lazy_view("accounts.oidc.LoginView"), name="login"),
     path("oidc/callback/", lazy_view("accounts.oidc.CallbackView"), name="oidc-callback"),
     path("logout/", lazy_view("accounts.oidc.LogoutView"), name="logout"),
+    path("people/", pages.people, name="portal-people"),
+    path("people/invite/", pages.person_invite, name="portal-person-invite"),
+    path("people/import/", pages.import_start, name="portal-import-start"),
+    path("people/import/<str:import_id>/", pages.import_detail, name="portal-import"),
+    path("people/import/<str:import_id>/progress", pages.import_progress, name="portal-import-progress"),
+    path("people/import/<str:import_id>/resume", pages.import_resume, name="portal-import-resume"),
+    path("people/<str:user_id>/", pages.person, name="portal-person"),
+    path("people/<str:user_id>/role", pages.person_role, name="portal-person-role"),
+    path("people/<str:user_id>/status", pages.person_status, name="portal-person-status"),
+    path("people/<str:user_id>/resend", pages.person_resend, name="portal-person-resend"),
+    path("people/<str:user_id>/delete", pages.person_delete, name="portal-person-delete"),
+    path("people/<str:user_id>/groups", pages.person_groups, name="portal-person-groups"),
+    path("groups/", pages.groups, name="portal-groups"),
+    path("groups/<str:group_id>/", pages.group, name="portal-group"),
+    path("groups/<str:group_id>/rename", pages.group_rename, name="portal-group-rename"),
+    path("groups/<str:group_id>/delete", pages.group_delete, name="portal-group-delete"),
+    path("groups/<str:group_id>/members", pages.group_members, name="portal-group-members"),
+    path("groups/<str:group_id>/policy", pages.group_policy, name="portal-group-policy"),
+    path("policies/", pages.tenant_policy, name="portal-policies"),
+    path("audit/", organisation_pages.audit_log, name="portal-audit"),
+    path("settings/", organisation_pages.settings_page, name="portal-settings"),
+    path("settings/branding", organisation_pages.branding_update, name="portal-branding"),
+    path("settings/<str:asset>/upload", organisation_pages.asset_upload, name="portal-asset-upload"),
+    path("settings/<str:asset>/remove", organisation_pages.asset_remove, name="portal-asset-remove"),
+    path("settings/domains", organisation_pages.domain_create, name="portal-domain-add"),
+    path("settings/domains/<str:domain>/<str:action>", organisation_pages.domain_action, name="portal-domain-action"),
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import LearnerSignupForm
 from accounts.portal import session_principal
-from accounts.selectors import group_list, user_counts
+from accounts.selectors import group_list, policy_for_user, user_counts, user_groups, user_seats
 from accounts.services import learner_register
 from cloudkida.errors import ApplicationError
 from cloudkida.identity.principal import Role
@@ -21,6 +21,11 @@ from tenants import provisioning
 from tenants.selectors import tenant_get_cached
 from tenants.theme import theme_css
 from tenants.views import apex_only, public_home
+
+
+def error_page(request, error: ApplicationError):
+    """A service's refusal as a friendly page with its status (an id that is not this tenant's is a 404)."""
+    return render(request, "errors/error.html", {"status": error.status, "message": error.message}, status=error.status)
 
 
 def portal_page(*, admin: bool = False):
@@ -58,7 +63,22 @@ def home(request):
         return render(request, "portal/welcome.html")
     if principal.role is Role.TENANT_ADMIN:
         return dashboard(request)
-    return render(request, "portal/learner_home.html")
+    return learner_home(request)
+
+
+@portal_page()
+def learner_home(request):
+    """A learner's own home: their groups, what their organisation's policy lets them do, and the portal's
+    other pages (the apps' navigation entries, e.g. their labs)."""
+    tenant_id, user_id = request.tenant.tenant_id, request.principal.subject
+    return render(
+        request,
+        "portal/learner_home.html",
+        {
+            "groups": user_groups(tenant_id=tenant_id, user_id=user_id),
+            "policy": policy_for_user(tenant_id=tenant_id, user_id=user_id),
+        },
+    )
 
 
 @portal_page(admin=True)
@@ -69,7 +89,12 @@ def dashboard(request):
     return render(
         request,
         "portal/dashboard.html",
-        {"active_users": active_users, "active_admins": active_admins, "groups": groups},
+        {
+            "active_users": active_users,
+            "active_admins": active_admins,
+            "groups": groups,
+            "seats": user_seats(tenant_id=tenant_id),
+        },
     )
 
 

@@ -18,6 +18,11 @@ def describe_actions(templates: dict[str, str]) -> None:
     _templates.update(templates)
 
 
+def described_actions() -> list[str]:
+    """Every action some app described, sorted (the audit page's filter offers them)."""
+    return sorted(_templates)
+
+
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""

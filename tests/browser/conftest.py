@@ -117,6 +117,32 @@ def verification_code(address: str) -> str:
     return re.search(r"verification code is (\S+)", text_of(codes[-1])).group(1)
 
 
+def sign_up(
+    tab: Browser, site: Site, *, slug="globex", name="Globex Learning", admin="owner@globex.example", tier="basic"
+):
+    """Sign an organisation up on the public page and wait until it is ready."""
+    page = tab.page
+    page.goto(site.url("/signup/"))
+    tab.audit()
+    page.get_by_label("Organisation name").fill(name)
+    page.get_by_label("Subdomain").fill(slug)
+    page.get_by_label("Your name").fill("Olive Owner")
+    page.get_by_label("Your work email").fill(admin)
+    page.get_by_label("Country").fill("GB")
+    page.get_by_label("Tier").select_option(tier)
+    tab.screenshot("sign-up")
+    page.get_by_role("button", name="Create my organisation").click()
+    page.get_by_text(f"{name} is ready").wait_for()
+    tab.audit()
+    tab.screenshot("ready")
+
+
+def no_horizontal_scroll(tab: Browser) -> None:
+    """The page fits the viewport's width (wide tables scroll inside their own box, not the page)."""
+    widths = tab.page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"{tab.page.url} scrolls sideways: {widths}"
+
+
 def sign_in(tab: Browser, site: Site, slug: str, address: str, password: str, *, new_password: str | None = None):
     """Sign in on the tenant's host through its hosted UI; at first sign-in choose ``new_password``."""
     page = tab.page

@@ -8,31 +8,15 @@ import re
 
 import pytest
 
-from tests.browser.conftest import sign_in, verification_code
+from tests.browser.conftest import sign_in, sign_up, verification_code
 from tests.fixtures_platform import temporary_password
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW_PASSWORD = "Brand-New-Pass-2027"
 
 
-def _sign_up(tab, site, *, slug="globex", name="Globex Learning", admin="owner@globex.example"):
-    page = tab.page
-    page.goto(site.url("/signup/"))
-    tab.audit()
-    page.get_by_label("Organisation name").fill(name)
-    page.get_by_label("Subdomain").fill(slug)
-    page.get_by_label("Your name").fill("Olive Owner")
-    page.get_by_label("Your work email").fill(admin)
-    page.get_by_label("Country").fill("GB")
-    tab.screenshot("sign-up")
-    page.get_by_role("button", name="Create my organisation").click()
-    page.get_by_text(f"{name} is ready").wait_for()
-    tab.audit()
-    tab.screenshot("ready")
-
-
 def test_a_new_organisations_admin_signs_in_with_the_emailed_password(site, browser):
-    _sign_up(browser, site)
+    sign_up(browser, site)
     browser.page.get_by_role("link", name="Go to Globex Learning").click()
     password = temporary_password("owner@globex.example")
     sign_in(browser, site, "globex", "owner@globex.example", password, new_password=NEW_PASSWORD)
@@ -49,7 +33,7 @@ def test_a_new_organisations_admin_signs_in_with_the_emailed_password(site, brow
 
 
 def test_a_wrong_password_or_a_weak_new_one_is_a_clear_message(site, browser):
-    _sign_up(browser, site)
+    sign_up(browser, site)
     page = browser.page
     page.goto(site.tenant("globex", "/login/"))
     page.get_by_label("Email").fill("owner@globex.example")
@@ -65,7 +49,7 @@ def test_a_wrong_password_or_a_weak_new_one_is_a_clear_message(site, browser):
 
 
 def test_a_forgotten_password_is_reset_with_the_emailed_code(site, browser):
-    _sign_up(browser, site)
+    sign_up(browser, site)
     sign_in(
         browser,
         site,
@@ -92,8 +76,8 @@ def test_a_forgotten_password_is_reset_with_the_emailed_code(site, browser):
 
 
 def test_a_user_of_another_organisation_cannot_sign_in_here(site, browser):
-    _sign_up(browser, site)
-    _sign_up(browser, site, slug="initech", name="Initech", admin="bill@initech.example")
+    sign_up(browser, site)
+    sign_up(browser, site, slug="initech", name="Initech", admin="bill@initech.example")
     page = browser.page
     page.goto(site.tenant("globex", "/login/"))
     page.get_by_label("Email").fill("bill@initech.example")

@@ -1,49 +1,39 @@
 """The learner's lab page, the tenant admin's live view and the system admin's pool dashboard, rendered by
-Django for a signed-in portal session (and the demo seed `make run` uses)."""
+Django for people signed in for real through the tenant's hosted UI (and the demo seed `make run` uses)."""
 
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from accounts.domain import Role
 from accounts.selectors import user_get_by_email
-from accounts.services import user_create
-from cloudkida import clock
+from accounts.services import user_create, user_invite
 from labs.demo import seed_labs
 from labs.selectors import lab_catalog
 from labs.services import pool_replenish
 from tests.conftest import tid
-from tests.labs.conftest import global_lab, learner, offer, register
+from tests.labs.conftest import global_lab, offer, register
+from tests.portal import set_password, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _portal(slug: str, user_id: str, email: str) -> Client:
-    client = Client(HTTP_HOST=f"{slug}.localhost")
-    session = client.session
-    session["tenant_user"] = {
-        "tenant_id": tid(slug),
-        "user_id": user_id,
-        "sub": user_id,
-        "email": email,
-        "name": "Lee",
-        "expires_at": int(clock.now().timestamp()) + 3600,
-    }
-    session.save()
-    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key  # signed-cookie sessions: the key is the data
-    return client
+def _portal(slug: str, email: str) -> Client:
+    """Signed in for real: the user's own password through the tenant's hosted UI (tests/portal.py)."""
+    set_password(slug, email)
+    return signed_in(slug, email)
 
 
-@pytest.mark.usefixtures("pool")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("pool", "hosted_ui")
 def test_a_learner_starts_a_lab_from_its_page_and_sees_status_time_and_access(federation):
     acme = register("acme")
-    lee = learner(acme)
+    lee = user_invite(tenant_id=acme, email="lee@learner.example", name="Lee Learner").user_id
     lab = global_lab()
     offer(acme, lab, lee)
-    client = _portal("acme", lee, "lee@learner.example")
+    client = _portal("acme", "lee@learner.example")
     mine = client.get("/labs/")
     assert mine.status_code == 200 and lab.title in mine.content.decode()
     page = client.get(f"/labs/{lab.lab_id}/").content.decode()
@@ -58,8 +48,7 @@ def test_a_learner_starts_a_lab_from_its_page_and_sees_status_time_and_access(fe
     checked = client.post(f"/labs/sessions/{session_id}/check-queue/", follow=True).content.decode()
     assert "Not yet: No SQS queue found yet." in checked
     assert client.get("/labs/live/").status_code == 404  # learners have no live view
-    admin_id = user_get_by_email(tenant_id=acme, email="admin@acme.example").user_id
-    admin = _portal("acme", admin_id, "admin@acme.example")
+    admin = _portal("acme", "admin@acme.example")
     live = admin.get("/labs/live/").content.decode()
     assert lab.title in live and "READY" in live
     assert admin.post(f"/labs/sessions/{session_id}/end/", {"next": "live"}).status_code == 302
