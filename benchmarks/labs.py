@@ -97,8 +97,9 @@ def seed_sessions(tenant_id: str, count: int) -> list[LabSession]:
 def _fresh():
     for spec in tables.platform_tables():
         tables.ensure_table(spec)
+    provisioning.cache_clear()  # the platform record and the pooled-pool shards of the previous emulator
     bootstrap(apps=False)
-    provisioning._platform_cache.invalidate()
+    provisioning.cache_clear()
     tenant_cache_clear()
 
 
