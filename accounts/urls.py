@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import apis, oidc, pages, views
+from accounts.integrations import urls as integrations
 
 api_urlpatterns = [
     path("learner-registrations", apis.LearnerRegistrationCreateApi.as_view(), name="learner-registration-create"),
@@ -8,6 +9,7 @@ api_urlpatterns = [
     path("tenant", apis.MyTenantApi.as_view(), name="my-tenant"),
     path("users", apis.UserListApi.as_view(), name="user-list"),
     path("users/export", apis.UserExportApi.as_view(), name="user-export"),
+    *integrations.api_urlpatterns,  # before users/<user_id>: their paths are longer, never shadowed
     path("users/<str:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
     path(
         "users/<str:user_id>/resend-invitation",
@@ -39,4 +41,5 @@ page_urlpatterns = [
     path("logout/", oidc.LogoutView.as_view(), name="logout"),
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),
+    *integrations.page_urlpatterns,
 ]

@@ -9,9 +9,10 @@ class LabsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from cloudkida import navigation, resources, workflows
+        from cloudkida import events, navigation, resources, workflows
         from cloudkida.admin import Section
         from cloudkida.navigation import ADMINS, EVERYONE, NavItem
+        from labs import events as lab_events
         from labs.admin import labs_admin_urls
         from labs.jobs import SCHEDULES
         from labs.services import pool, sessions
@@ -19,6 +20,7 @@ class LabsConfig(AppConfig):
 
         for kind in ITEM_KINDS:
             register(kind)
+        events.declare(*lab_events.TYPES)
         navigation.add(
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),
