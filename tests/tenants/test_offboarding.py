@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts import imports
 from accounts.api_keys import api_key_create
+from accounts.integrations import webhooks
 from accounts.services import group_add_member, group_create, policy_set, user_create
 from cloudkida import assets, aws, email
 from cloudkida.dynamo import Table, maintenance, registry, tables
@@ -104,6 +105,15 @@ def _one_of_every_kind(slug: str = "globex") -> str:
     domain_add(tenant_id=tenant_id, domain="pending.globex.example", actor="test")  # a claim, not verified
     imports.user_import_start(tenant_id=tenant_id, data="email,name\nimported@globex.example,Imported\n")
     tenant_branding_asset_upload(tenant_id=tenant_id, asset="favicon", data=_png(), actor="test")
+    # A webhook endpoint, and the delivery the import's user.invited event becomes once relayed.
+    webhooks.endpoint_create(
+        tenant_id=tenant_id,
+        url="https://hooks.globex.example/cloudkida",
+        event_types=["*"],
+        contact_email="owner@globex.example",
+        created_by="test",
+    )
+    assert webhooks.relay()["queued"] >= 1
     client = APIClient(HTTP_HOST="api.localhost", HTTP_X_API_KEY=raw)
     # An idempotent POST leaves a replayable answer in the tenant's partition (the key is read-only:
     # the refusal is not kept, so use an admin-scoped key for a stored 201).
