@@ -42,4 +42,5 @@ page_urlpatterns = [
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),
     *integrations.page_urlpatterns,
+    *integrations.scim_urlpatterns,
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, pages
+from . import apis, pages, scim_apis
 
 api_urlpatterns = [
     path("webhook-endpoints", apis.WebhookEndpointListApi.as_view(), name="webhook-endpoint-list"),
@@ -42,4 +42,12 @@ page_urlpatterns = [
         name="portal-webhook-redeliver",
     ),
     path("people/<str:user_id>/personal-data/", pages.personal_data, name="portal-personal-data"),
+]
+
+scim_urlpatterns = [
+    path("scim/v2/Users", scim_apis.ScimUsersApi.as_view(), name="scim-users"),
+    path("scim/v2/Users/<str:user_id>", scim_apis.ScimUserApi.as_view(), name="scim-user"),
+    path("scim/v2/Groups", scim_apis.ScimGroupsApi.as_view(), name="scim-groups"),
+    path("scim/v2/Groups/<str:group_id>", scim_apis.ScimGroupApi.as_view(), name="scim-group"),
+    path("scim/v2/ServiceProviderConfig", scim_apis.ScimServiceProviderConfigApi.as_view(), name="scim-config"),
 ]
