@@ -193,6 +193,13 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/lab-sessions/{session_id}/tasks/{task_id}/check",
         {"POST": rule(TA, TU, key=Scope.WRITE)},
     ),
+    # LTI 1.3 (labs.lti): a tenant admin registers the organisation's learning platforms.
+    Route(
+        "lti-platform-list",
+        "/api/v1/lti-platforms",
+        {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.ADMIN)},
+    ),
+    Route("lti-platform-detail", "/api/v1/lti-platforms/{platform_id}", {"DELETE": rule(TA, key=Scope.ADMIN)}),
     # The account pool: system admins act; support reads.
     Route("lab-account-list", "/api/v1/lab-accounts", {"GET": rule(SA, CS)}),
     Route("lab-account-detail", "/api/v1/lab-accounts/{account_id}", {"GET": rule(SA, CS)}),

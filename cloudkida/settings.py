@@ -470,6 +470,11 @@ CLOUDKIDA_WEBHOOK_TIMEOUT = float(_env("CLOUDKIDA_WEBHOOK_TIMEOUT", "10") or 10)
 CLOUDKIDA_WEBHOOK_MAX_QUEUE_DELAY = int(_env("CLOUDKIDA_WEBHOOK_MAX_QUEUE_DELAY", "0" if ENV == "test" else "900"))
 # An endpoint that has failed every delivery for this long is disabled and its contact emailed (seconds).
 CLOUDKIDA_WEBHOOK_DISABLE_AFTER = int(_env("CLOUDKIDA_WEBHOOK_DISABLE_AFTER", "86400") or 86400)
+# --- Integrations: LTI 1.3 (labs.lti) ---------------------------------------------------------------------------
+# The tool's RSA private key (PEM) that signs deep-linking responses and AGS client assertions; its public half is
+# served at /lti/jwks. Outside production an unset key is made per process (tests) or kept under the local state
+# directory (make run); production leaves LTI switched off (503) until it is set.
+CLOUDKIDA_LTI_PRIVATE_KEY = _env("CLOUDKIDA_LTI_PRIVATE_KEY", "") or ""
 # --- Labs: the catalog, lab sessions, the account pool ----------------------------------------------------------
 # Partitions of each region's index of available accounts (leases spread over them; DynamoDB takes about
 # 1,000 writes/s per partition key, so 8 carry a few thousand leases and returns a second).

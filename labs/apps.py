@@ -9,18 +9,21 @@ class LabsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from accounts.integrations import webhooks
         from cloudkida import events, navigation, resources, workflows
         from cloudkida.admin import Section
         from cloudkida.navigation import ADMINS, EVERYONE, NavItem
         from labs import events as lab_events
         from labs.admin import labs_admin_urls
         from labs.jobs import SCHEDULES
+        from labs.lti import services as lti_services
         from labs.services import pool, sessions
         from tenants import ports
 
         for kind in ITEM_KINDS:
             register(kind)
         events.declare(*lab_events.TYPES)
+        webhooks.add_consumer("task.checked", lti_services.grade_task_checked)
         navigation.add(
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),
@@ -58,6 +61,10 @@ ITEM_KINDS = (
     ItemKind("global-lab", CONTROL, PLATFORM, "LABS#GLOBAL", "LAB#", "CloudKida's own lab definitions"),
     ItemKind("global-lab-slug", CONTROL, PLATFORM, "UNIQ#LABSLUG#", "UNIQ", "a global lab's slug, unique"),
     # Sessions
+    # LTI 1.3 (labs.lti)
+    ItemKind("lti-platform", CONTROL, TENANT, "LTIPLAT#", "LTIPLAT", "a tenant's learning platform (LTI 1.3)"),
+    ItemKind("lti-link", TENANT_DATA, TENANT, TENANT_PARTITION, "LTILINK#", "where a learner's lab grade goes"),
+    ItemKind("lti-state", CONTROL, PLATFORM, "LTISTATE#", "LTISTATE", "an LTI login's state or nonce (TTL)"),
     ItemKind("lab-session", TENANT_DATA, TENANT, TENANT_PARTITION, "SESSION#", "a learner's lab session"),
     ItemKind("lab-step", TENANT_DATA, TENANT, TENANT_PARTITION, "LABSTEP#", "a session workflow step's outcome"),
     ItemKind("lab-active", TENANT_DATA, TENANT, TENANT_PARTITION, "LABACTIVE#", "a learner's running sessions"),

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from labs import apis, views
+from labs.lti import apis as lti_apis
+from labs.lti import views as lti_views
 
 api_urlpatterns = [
     path("labs", apis.LabListApi.as_view(), name="lab-list"),
@@ -36,6 +38,8 @@ api_urlpatterns = [
     ),
     path("lab-accounts/<str:account_id>/eject", apis.LabAccountEjectApi.as_view(), name="lab-account-eject"),
     path("lab-pool", apis.LabPoolApi.as_view(), name="lab-pool"),
+    path("lti-platforms", lti_apis.LtiPlatformListApi.as_view(), name="lti-platform-list"),
+    path("lti-platforms/<str:platform_id>", lti_apis.LtiPlatformDetailApi.as_view(), name="lti-platform-detail"),
 ]
 
 page_urlpatterns = [
@@ -44,4 +48,8 @@ page_urlpatterns = [
     path("labs/<str:lab_id>/", views.lab_page, name="labs-lab"),
     path("labs/<str:lab_id>/start/", views.lab_start, name="labs-start"),
     path("labs/sessions/<str:session_id>/<str:action>/", views.session_action, name="labs-session-action"),
+    path("lti/login", lti_views.lti_login, name="lti-login"),
+    path("lti/launch", lti_views.lti_launch, name="lti-launch"),
+    path("lti/jwks", lti_views.lti_jwks, name="lti-jwks"),
+    path("lti/deep-link/<str:launch_id>", lti_views.lti_deep_link, name="lti-deep-link"),
 ]

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -289,6 +290,27 @@ def _resend(body: dict[str, Any], now: datetime) -> None:
 
 
 # --- relay: outbox -> deliveries -> queue -------------------------------------------------------------------------
+# CloudKida's own consumers of events (LTI grade passback on task.checked): called once per relayed event,
+# before it leaves the outbox; a consumer that fails is logged and the event is relayed anyway.
+Consumer = Callable[[str, dict[str, Any]], Any]
+_consumers: dict[str, list[Consumer]] = {}
+
+
+def add_consumer(event_type: str, consumer: Consumer) -> None:
+    """Call ``consumer(tenant_id, data)`` for every relayed event of ``event_type`` (from AppConfig.ready)."""
+    found = _consumers.setdefault(event_type, [])
+    if consumer not in found:
+        found.append(consumer)
+
+
+def _consume(event: repo.OutboxEvent) -> None:
+    for consumer in _consumers.get(event.type, []):
+        try:
+            consumer(event.tenant_id, event.data)
+        except Exception:
+            logger.exception("event consumer failed", extra={"event_type": event.type, "tenant_id": event.tenant_id})
+
+
 def _data_tables() -> list[str]:
     """The pooled data table and every silo (Platinum) tenant's own table."""
     names = [tables.pooled_table().name]
@@ -331,6 +353,7 @@ def relay(*, limit: int = 100, table_names: list[str] | None = None) -> dict[str
             first = [(d, 1, now) for d in stored if d.status is DeliveryStatus.PENDING and not d.attempts]
             if first:
                 _enqueue(first)
+            _consume(event)
             repo.event_relayed(event, now=now)
             relayed += 1
             queued += len(first)
