@@ -36,7 +36,9 @@ from tenants.services import audit
 
 ERASED_NAME = "Erased person"
 COGNITO_ATTRIBUTES = {"email", "name", "sub", "email_verified", "custom:userRole", "custom:tenantId"}
-DELETE_KINDS = {"email-outbox"}  # mail still queued for the person is dropped, not re-addressed
+# Deleted rather than pseudonymised: mail still queued for the person, and the way back to their learning
+# platform (LTI links carry the platform's own id for them).
+DELETE_KINDS = {"email-outbox", "lti-link"}
 _KEYS = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"}
 
 
@@ -172,9 +174,11 @@ def personal_data_erase(*, tenant_id: str, user_id: str, actor: str) -> dict[str
     removed, pseudonymised = 1, 0
     files = sum(_rewrite_file(key, email, pseudonym, name) for key in files_naming)
     for table_kind, table, item in list(_items(tenant_id)):
-        if not any(email in s.lower() for s in _strings(item)):
+        if not _names(item, user.user_id, email):
             continue
         kind = registry.kind_of(table_kind, item.get("PK", ""), item.get("SK", ""))
+        if (kind is None or kind.name not in DELETE_KINDS) and not any(email in s.lower() for s in _strings(item)):
+            continue  # only the random user id: kept (sessions, progress, usage)
         if (
             (kind is not None and kind.name in DELETE_KINDS)
             or email in item.get("PK", "").lower()

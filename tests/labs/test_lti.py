@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
 from accounts.domain import Role
-from accounts.integrations import webhooks
+from accounts.integrations import data_rights, webhooks
 from accounts.selectors import group_list, user_get_by_email, user_groups
 from cloudkida import aws
 from labs.lti import tool
@@ -102,6 +102,19 @@ def test_a_launch_signs_a_new_student_in_and_a_passed_task_becomes_a_grade(acme,
     assert score["lineitem"] == "/lineitems/li-7" and score["userId"] == "student-1"
     assert (score["scoreGiven"], score["scoreMaximum"]) == (1, 2) and score["activityProgress"] == "InProgress"
     assert len(lms.jtis) == 1 and len(lms.tokens) == 1
+    # Erasing the student drops the way back to the platform (its id for them) and keeps the usage.
+    exported = data_rights.personal_data_export(tenant_id=tenant_id, user_id=student.user_id)
+    assert "lti-link" in {i["kind"] for i in exported["items"]} and "lab-session" in {
+        i["kind"] for i in exported["items"]
+    }
+    data_rights.personal_data_erase(tenant_id=tenant_id, user_id=student.user_id, actor="test")
+    left = {
+        k
+        for _t, _table, item in data_rights._items(tenant_id)
+        if data_rights._names(item, student.user_id, "stu@uni.example")
+        for k in [item["SK"].split("#")[0]]
+    }
+    assert "LTILINK" not in left and "SESSION" in left
 
 
 def test_deep_linking_places_a_lab_in_the_course_with_a_signed_response(acme, lms):
