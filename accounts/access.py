@@ -144,19 +144,19 @@ ROUTES: tuple[Route, ...] = (
     Route("user-personal-data", "/api/v1/users/{user_id}/personal-data", {"GET": rule(TA, key=Scope.ADMIN)}),
     Route("user-erase", "/api/v1/users/{user_id}/erase", {"POST": rule(TA, key=Scope.ADMIN)}),
     # SCIM 2.0 for enterprise directories: an admin-scope API key as the bearer token, nothing else.
-    Route("scim-users", "/scim/v2/Users", {"GET": rule(key=Scope.ADMIN), "POST": rule(key=Scope.ADMIN)}),
+    Route("scim-users", "/api/v1/scim/v2/Users", {"GET": rule(key=Scope.ADMIN), "POST": rule(key=Scope.ADMIN)}),
     Route(
         "scim-user",
-        "/scim/v2/Users/{user_id}",
+        "/api/v1/scim/v2/Users/{user_id}",
         {m: rule(key=Scope.ADMIN) for m in ("GET", "PUT", "PATCH", "DELETE")},
     ),
-    Route("scim-groups", "/scim/v2/Groups", {"GET": rule(key=Scope.ADMIN), "POST": rule(key=Scope.ADMIN)}),
+    Route("scim-groups", "/api/v1/scim/v2/Groups", {"GET": rule(key=Scope.ADMIN), "POST": rule(key=Scope.ADMIN)}),
     Route(
         "scim-group",
-        "/scim/v2/Groups/{group_id}",
+        "/api/v1/scim/v2/Groups/{group_id}",
         {m: rule(key=Scope.ADMIN) for m in ("GET", "PUT", "PATCH", "DELETE")},
     ),
-    Route("scim-config", "/scim/v2/ServiceProviderConfig", {"GET": rule(key=Scope.ADMIN)}),
+    Route("scim-config", "/api/v1/scim/v2/ServiceProviderConfig", {"GET": rule(key=Scope.ADMIN)}),
     # Labs (labs.apis). Learners see and start what is theirs; tenant admins manage the tenant's labs,
     # assignments and sessions; keys: read for reads, write for the rest (starting a lab for a user too).
     Route("lab-list", "/api/v1/labs", {"GET": rule(TA, TU, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)}),

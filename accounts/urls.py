@@ -10,6 +10,7 @@ api_urlpatterns = [
     path("users", apis.UserListApi.as_view(), name="user-list"),
     path("users/export", apis.UserExportApi.as_view(), name="user-export"),
     *integrations.api_urlpatterns,  # before users/<user_id>: their paths are longer, never shadowed
+    *integrations.scim_urlpatterns,
     path("users/<str:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
     path(
         "users/<str:user_id>/resend-invitation",
@@ -42,5 +43,4 @@ page_urlpatterns = [
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),
     *integrations.page_urlpatterns,
-    *integrations.scim_urlpatterns,
 ]

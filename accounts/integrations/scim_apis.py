@@ -1,4 +1,4 @@
-"""SCIM 2.0 endpoints (``/scim/v2/...``): an admin-scope API key of the tenant as the bearer token, SCIM
+"""SCIM 2.0 endpoints (``/api/v1/scim/v2/...``): an admin-scope API key of the tenant as the bearer token, SCIM
 media type and error bodies. Not in the OpenAPI document: SCIM describes itself (ServiceProviderConfig)."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class ScimView(APIView):
         raise exc
 
     def base_url(self, request) -> str:
-        return request.build_absolute_uri("/scim/v2").rstrip("/")
+        return request.build_absolute_uri("/api/v1/scim/v2").rstrip("/")
 
     @property
     def tenant_id(self) -> str:

@@ -47,7 +47,9 @@ def _enabled_in_cognito(email: str) -> bool:
 
 def test_an_okta_style_create_lookup_disable_round_trip(okta):
     # Okta looks the user up first; a ListResponse with no results.
-    found = okta.get("/scim/v2/Users", {"filter": 'userName eq "test.user@okta.local"', "startIndex": 1, "count": 100})
+    found = okta.get(
+        "/api/v1/scim/v2/Users", {"filter": 'userName eq "test.user@okta.local"', "startIndex": 1, "count": 100}
+    )
     assert found.status_code == 200 and found["Content-Type"].startswith(SCIM)
     assert found.json() == {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
@@ -68,22 +70,22 @@ def test_an_okta_style_create_lookup_disable_round_trip(okta):
         "password": "1mz050nq",
         "active": True,
     }
-    created = _send(okta, "post", "/scim/v2/Users", body)
+    created = _send(okta, "post", "/api/v1/scim/v2/Users", body)
     assert created.status_code == 201, created.json()
     user = created.json()
     assert user["userName"] == "test.user@okta.local" and user["active"] is True and user["displayName"] == "Test User"
     assert created["Location"] == user["meta"]["location"] and user["meta"]["location"].endswith(f"/Users/{user['id']}")
     assert any("invited" in m or "Temporary password" in m for m in mail_to("test.user@okta.local"))  # as an invite
     assert _enabled_in_cognito("test.user@okta.local")
-    again = _send(okta, "post", "/scim/v2/Users", body)
+    again = _send(okta, "post", "/api/v1/scim/v2/Users", body)
     assert again.status_code == 409 and again.json()["scimType"] == "uniqueness" and again.json()["status"] == "409"
-    listed = okta.get("/scim/v2/Users", {"filter": 'userName eq "test.user@okta.local"'}).json()
+    listed = okta.get("/api/v1/scim/v2/Users", {"filter": 'userName eq "test.user@okta.local"'}).json()
     assert listed["totalResults"] == 1 and listed["Resources"][0]["id"] == user["id"]
     # Okta deactivates with a no-path replace; Cognito stops the sign-in.
     deactivated = _send(
         okta,
         "patch",
-        f"/scim/v2/Users/{user['id']}",
+        f"/api/v1/scim/v2/Users/{user['id']}",
         {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": False}}]},
     )
     assert deactivated.status_code == 200 and deactivated.json()["active"] is False
@@ -92,7 +94,7 @@ def test_an_okta_style_create_lookup_disable_round_trip(okta):
     reactivated = _send(
         okta,
         "patch",
-        f"/scim/v2/Users/{user['id']}",
+        f"/api/v1/scim/v2/Users/{user['id']}",
         {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": True}}]},
     )
     assert reactivated.json()["active"] is True and _enabled_in_cognito("test.user@okta.local")
@@ -100,7 +102,7 @@ def test_an_okta_style_create_lookup_disable_round_trip(okta):
     put = _send(
         okta,
         "put",
-        f"/scim/v2/Users/{user['id']}",
+        f"/api/v1/scim/v2/Users/{user['id']}",
         {**body, "name": {"givenName": "Tess", "familyName": "User"}, "displayName": None},
     )
     assert put.status_code == 200 and put.json()["displayName"] == "Tess User" and put.json()["active"] is True
@@ -120,42 +122,44 @@ def test_entra_style_patches_and_delete(okta):
         "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
         "roles": [],
     }
-    user = _send(okta, "post", "/scim/v2/Users", body).json()
+    user = _send(okta, "post", "/api/v1/scim/v2/Users", body).json()
     assert user["userName"] == "test_user_ab6490ee@testuser.com" and user["name"]["formatted"] == "givenName familyName"
     ops = [
         {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"},
         {"op": "Replace", "path": "active", "value": "False"},  # older Entra apps send a string
     ]
-    patched = _send(okta, "patch", f"/scim/v2/Users/{user['id']}", {"schemas": [PATCH_OP], "Operations": ops})
+    patched = _send(okta, "patch", f"/api/v1/scim/v2/Users/{user['id']}", {"schemas": [PATCH_OP], "Operations": ops})
     assert patched.status_code == 200, patched.json()
     assert patched.json()["name"]["formatted"] == "givenName updatedFamilyName" and patched.json()["active"] is False
     renamed = _send(
         okta,
         "patch",
-        f"/scim/v2/Users/{user['id']}",
+        f"/api/v1/scim/v2/Users/{user['id']}",
         {"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "userName", "value": "moved@testuser.com"}]},
     )
     assert renamed.json()["userName"] == "moved@testuser.com"
-    bad = _send(okta, "patch", f"/scim/v2/Users/{user['id']}", {"schemas": [PATCH_OP], "Operations": [{"op": "move"}]})
+    bad = _send(
+        okta, "patch", f"/api/v1/scim/v2/Users/{user['id']}", {"schemas": [PATCH_OP], "Operations": [{"op": "move"}]}
+    )
     assert bad.status_code == 400 and bad.json()["scimType"] == "invalidSyntax"
-    assert okta.delete(f"/scim/v2/Users/{user['id']}").status_code == 204
-    missing = okta.get(f"/scim/v2/Users/{user['id']}")
+    assert okta.delete(f"/api/v1/scim/v2/Users/{user['id']}").status_code == 204
+    missing = okta.get(f"/api/v1/scim/v2/Users/{user['id']}")
     assert missing.status_code == 404 and missing.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
-    assert okta.get("/scim/v2/Users", {"filter": 'userName sw "moved"'}).json()["scimType"] == "invalidFilter"
-    assert okta.get("/scim/v2/Users", {"filter": "userName eq"}).json()["scimType"] == "invalidFilter"
+    assert okta.get("/api/v1/scim/v2/Users", {"filter": 'userName sw "moved"'}).json()["scimType"] == "invalidFilter"
+    assert okta.get("/api/v1/scim/v2/Users", {"filter": "userName eq"}).json()["scimType"] == "invalidFilter"
 
 
 def test_groups_rfc_and_entra_member_operations(okta):
     ada = _send(
-        okta, "post", "/scim/v2/Users", {"userName": "babs@acme.example", "name": {"formatted": "Babs Jensen"}}
+        okta, "post", "/api/v1/scim/v2/Users", {"userName": "babs@acme.example", "name": {"formatted": "Babs Jensen"}}
     ).json()
     james = _send(
-        okta, "post", "/scim/v2/Users", {"userName": "james@acme.example", "displayName": "James Smith"}
+        okta, "post", "/api/v1/scim/v2/Users", {"userName": "james@acme.example", "displayName": "James Smith"}
     ).json()
     created = _send(
         okta,
         "post",
-        "/scim/v2/Groups",
+        "/api/v1/scim/v2/Groups",
         {
             "schemas": [
                 "urn:ietf:params:scim:schemas:core:2.0:Group",
@@ -168,7 +172,7 @@ def test_groups_rfc_and_entra_member_operations(okta):
     )
     assert created.status_code == 201 and created.json()["members"] == []
     group = created.json()
-    path = f"/scim/v2/Groups/{group['id']}"
+    path = f"/api/v1/scim/v2/Groups/{group['id']}"
     add = {"op": "add", "path": "members", "value": [{"display": "Babs Jensen", "$ref": "x", "value": ada["id"]}]}
     assert (
         _send(okta, "patch", path, {"schemas": [PATCH_OP], "Operations": [add]}).json()["members"][0]["value"]
@@ -189,39 +193,39 @@ def test_groups_rfc_and_entra_member_operations(okta):
     )
     assert group_get(tenant_id=tid("acme"), group_id=group["id"]).name == "Cohort 2027"
     listed = okta.get(
-        "/scim/v2/Groups", {"filter": 'displayName eq "cohort 2027"', "excludedAttributes": "members"}
+        "/api/v1/scim/v2/Groups", {"filter": 'displayName eq "cohort 2027"', "excludedAttributes": "members"}
     ).json()
     assert listed["totalResults"] == 1 and "members" not in listed["Resources"][0]
     _send(okta, "put", path, {"displayName": "Cohort 2027", "members": [{"value": ada["id"]}, {"value": james["id"]}]})
     assert group_get(tenant_id=tid("acme"), group_id=group["id"]).member_count == 2
     assert okta.delete(path).status_code == 204  # members are taken out first
     assert okta.get(path).status_code == 404
-    page = okta.get("/scim/v2/Users", {"startIndex": 1, "count": 2}).json()  # Okta's connection test
+    page = okta.get("/api/v1/scim/v2/Users", {"startIndex": 1, "count": 2}).json()  # Okta's connection test
     assert page["itemsPerPage"] == 2 and page["totalResults"] == 3  # the admin, Babs and James
 
 
 def test_scim_needs_an_admin_key_of_the_same_tenant(okta):
-    user = _send(okta, "post", "/scim/v2/Users", {"userName": "ada@acme.example"}).json()
+    user = _send(okta, "post", "/api/v1/scim/v2/Users", {"userName": "ada@acme.example"}).json()
     register("globex")
     other = _client("globex")
-    assert other.get(f"/scim/v2/Users/{user['id']}").status_code == 404
+    assert other.get(f"/api/v1/scim/v2/Users/{user['id']}").status_code == 404
     assert (
         _send(
             other,
             "patch",
-            f"/scim/v2/Users/{user['id']}",
+            f"/api/v1/scim/v2/Users/{user['id']}",
             {"Operations": [{"op": "replace", "value": {"active": False}}]},
         ).status_code
         == 404
     )
-    assert other.delete(f"/scim/v2/Users/{user['id']}").status_code == 404
-    assert other.get("/scim/v2/Users", {"filter": 'userName eq "ada@acme.example"'}).json()["totalResults"] == 0
+    assert other.delete(f"/api/v1/scim/v2/Users/{user['id']}").status_code == 404
+    assert other.get("/api/v1/scim/v2/Users", {"filter": 'userName eq "ada@acme.example"'}).json()["totalResults"] == 0
     assert user_get_by_email(tenant_id=tid("acme"), email="ada@acme.example").status.value == "ACTIVE"
     reader = _client("acme", scope="read")
-    refused = reader.get("/scim/v2/Users")
+    refused = reader.get("/api/v1/scim/v2/Users")
     assert refused.status_code == 403 and refused.json()["status"] == "403"
-    anonymous = APIClient(HTTP_HOST="api.localhost").get("/scim/v2/Users")
+    anonymous = APIClient(HTTP_HOST="api.localhost").get("/api/v1/scim/v2/Users")
     assert anonymous.status_code == 401 and anonymous.json()["schemas"] == [
         "urn:ietf:params:scim:api:messages:2.0:Error"
     ]
-    assert okta.get("/scim/v2/ServiceProviderConfig").json()["patch"] == {"supported": True}
+    assert okta.get("/api/v1/scim/v2/ServiceProviderConfig").json()["patch"] == {"supported": True}
