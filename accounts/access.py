@@ -109,6 +109,54 @@ ROUTES: tuple[Route, ...] = (
     Route("domain-verify", "/api/v1/domains/{domain}/verify", {"POST": rule(TA, key=Scope.ADMIN)}),
     Route("api-key-list", "/api/v1/api-keys", {"GET": rule(TA), "POST": rule(TA)}),
     Route("api-key-detail", "/api/v1/api-keys/{key_id}", {"DELETE": rule(TA)}),
+    # Integrations (accounts.integrations): webhooks send the tenant's data out, so keys need admin to
+    # change them; a person's export and erasure are the admin's (and the person's own export).
+    Route(
+        "webhook-endpoint-list",
+        "/api/v1/webhook-endpoints",
+        {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.ADMIN)},
+    ),
+    Route(
+        "webhook-endpoint-detail",
+        "/api/v1/webhook-endpoints/{endpoint_id}",
+        {"GET": rule(TA, key=Scope.READ), "PATCH": rule(TA, key=Scope.ADMIN), "DELETE": rule(TA, key=Scope.ADMIN)},
+    ),
+    Route(
+        "webhook-endpoint-secret", "/api/v1/webhook-endpoints/{endpoint_id}/secret", {"GET": rule(TA, key=Scope.ADMIN)}
+    ),
+    Route(
+        "webhook-endpoint-rotate",
+        "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+        {"POST": rule(TA, key=Scope.ADMIN)},
+    ),
+    Route(
+        "webhook-delivery-list",
+        "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
+        {"GET": rule(TA, key=Scope.READ)},
+    ),
+    Route(
+        "webhook-delivery-redeliver",
+        "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+        {"POST": rule(TA, key=Scope.WRITE)},
+    ),
+    Route("webhook-event-type-list", "/api/v1/webhook-event-types", {"GET": rule(TA, key=Scope.READ)}),
+    Route("my-personal-data", "/api/v1/me/personal-data", {"GET": rule(TA, TU)}),
+    Route("user-personal-data", "/api/v1/users/{user_id}/personal-data", {"GET": rule(TA, key=Scope.ADMIN)}),
+    Route("user-erase", "/api/v1/users/{user_id}/erase", {"POST": rule(TA, key=Scope.ADMIN)}),
+    # SCIM 2.0 for enterprise directories: an admin-scope API key as the bearer token, nothing else.
+    Route("scim-users", "/api/v1/scim/v2/Users", {"GET": rule(key=Scope.ADMIN), "POST": rule(key=Scope.ADMIN)}),
+    Route(
+        "scim-user",
+        "/api/v1/scim/v2/Users/{user_id}",
+        {m: rule(key=Scope.ADMIN) for m in ("GET", "PUT", "PATCH", "DELETE")},
+    ),
+    Route("scim-groups", "/api/v1/scim/v2/Groups", {"GET": rule(key=Scope.ADMIN), "POST": rule(key=Scope.ADMIN)}),
+    Route(
+        "scim-group",
+        "/api/v1/scim/v2/Groups/{group_id}",
+        {m: rule(key=Scope.ADMIN) for m in ("GET", "PUT", "PATCH", "DELETE")},
+    ),
+    Route("scim-config", "/api/v1/scim/v2/ServiceProviderConfig", {"GET": rule(key=Scope.ADMIN)}),
     # Labs (labs.apis). Learners see and start what is theirs; tenant admins manage the tenant's labs,
     # assignments and sessions; keys: read for reads, write for the rest (starting a lab for a user too).
     Route("lab-list", "/api/v1/labs", {"GET": rule(TA, TU, key=Scope.READ), "POST": rule(TA, key=Scope.WRITE)}),
@@ -145,6 +193,13 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/lab-sessions/{session_id}/tasks/{task_id}/check",
         {"POST": rule(TA, TU, key=Scope.WRITE)},
     ),
+    # LTI 1.3 (labs.lti): a tenant admin registers the organisation's learning platforms.
+    Route(
+        "lti-platform-list",
+        "/api/v1/lti-platforms",
+        {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.ADMIN)},
+    ),
+    Route("lti-platform-detail", "/api/v1/lti-platforms/{platform_id}", {"DELETE": rule(TA, key=Scope.ADMIN)}),
     # The account pool: system admins act; support reads.
     Route("lab-account-list", "/api/v1/lab-accounts", {"GET": rule(SA, CS)}),
     Route("lab-account-detail", "/api/v1/lab-accounts/{account_id}", {"GET": rule(SA, CS)}),

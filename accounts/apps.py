@@ -7,16 +7,22 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
+        from accounts import events as account_events
         from accounts import imports, invitations
         from accounts.admin import api_keys_panel, people_panel
+        from accounts.integrations import webhooks
         from accounts.services import TenantMembers
-        from cloudkida import apidocs, email, jobs, navigation
+        from cloudkida import apidocs, email, events, jobs, navigation, resources
         from cloudkida.navigation import ADMINS, NavItem
         from tenants import ports
         from tenants.audit import describe_actions
 
         for kind in ITEM_KINDS:
             register(kind)
+        events.declare(*account_events.TYPES)
+        events.set_recorder(webhooks.record)
+        resources.register_queue(webhooks.QUEUE)
+        resources.register_schedule(webhooks.SCHEDULE)
         jobs.register(imports.JOB, imports.run_slice)
         email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)
@@ -30,6 +36,7 @@ class AccountsConfig(AppConfig):
             NavItem("API keys", "/api-keys/", roles=ADMINS, order=80),
             NavItem("Audit log", "/audit/", roles=ADMINS, order=85),
             NavItem("Settings", "/settings/", roles=ADMINS, order=90),
+            NavItem("Webhooks", "/webhooks/", roles=ADMINS, order=82),
         )
         members = TenantMembers()
         ports.register_members(members)
@@ -53,6 +60,12 @@ ITEM_KINDS = (
     ItemKind("user-import", TENANT_DATA, TENANT, TENANT_PARTITION, "IMPORT#", "a bulk import of users (a job)"),
     ItemKind(
         "user-import-report", TENANT_DATA, TENANT, TENANT_PARTITION, "IMPORTROW#", "one chunk of an import's report"
+    ),
+    # Integrations (accounts.integrations)
+    ItemKind("webhook-endpoint", TENANT_DATA, TENANT, TENANT_PARTITION, "WHEP#", "a webhook endpoint and its secrets"),
+    ItemKind("webhook-event", TENANT_DATA, TENANT, TENANT_PARTITION, "WHEVT#", "a recorded event (the outbox; TTL)"),
+    ItemKind(
+        "webhook-delivery", TENANT_DATA, TENANT, TENANT_PARTITION, "WHDEL#", "an event's delivery to an endpoint (TTL)"
     ),
 )
 
@@ -78,4 +91,11 @@ AUDIT_ACTIONS = {
     "policy.set": "Changed a policy ({policy})",
     "api_key.created": "Created the API key {name} ({scope})",
     "api_key.revoked": "Revoked the API key {name}",
+    "user.erased": "Erased a person's data (now {pseudonym})",
+    "webhook.endpoint_created": "Added the webhook endpoint {url}",
+    "webhook.endpoint_updated": "Changed a webhook endpoint ({fields})",
+    "webhook.endpoint_deleted": "Deleted the webhook endpoint {url}",
+    "webhook.endpoint_disabled": "A webhook endpoint was disabled: {reason}",
+    "webhook.secret_rotated": "Rotated a webhook endpoint's secret",
+    "webhook.redelivered": "Redelivered a webhook delivery",
 }

@@ -34,7 +34,7 @@ from accounts.domain import ImportRow, ImportStatus, Role, RowOutcome, User, Use
 from accounts.invitations import send_invitation, temporary_password
 from accounts.selectors import seats_of
 from accounts.services import group_create
-from cloudkida import assets, aws, clock, jobs
+from cloudkida import assets, aws, clock, events, jobs
 from cloudkida.dynamo import Page
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from cloudkida.ids import new_ulid
@@ -250,7 +250,22 @@ def _run(tenant_id: str, job: UserImport, budget: jobs.Budget) -> bool:
         job = repository.import_get(tenant_id, job.import_id) or job
         if job.next_chunk < chunks and budget.exhausted():  # at least one chunk per slice
             return False
-    job = repository.import_update(tenant_id, job, status=ImportStatus.SUCCEEDED, finished_at=clock.now())
+    completed = {
+        "import_id": job.import_id,
+        "rows": job.total_rows,
+        "created": job.created,
+        "already_members": job.already_members,
+        "invalid": job.invalid,
+    }
+    job = repository.import_update(
+        tenant_id,
+        job,
+        status=ImportStatus.SUCCEEDED,
+        finished_at=clock.now(),
+        events=events.also(
+            tenant_id, "user_import.completed", completed, event_id=f"user_import.completed:{job.import_id}"
+        ),
+    )
     audit(
         tenant_id,
         "users.imported",
@@ -382,7 +397,9 @@ def _create(tenant: Tenant, job: UserImport, result: ImportRow, role: Role, seat
         created_at=clock.now(),
     )
     try:
-        user = repository.create(tenant_id, user, seats=seats, import_id=job.import_id)
+        invited = {"user_id": user.user_id, "email": user.email, "name": user.name, "role": user.role.value}
+        recorded = events.also(tenant_id, "user.invited", invited, event_id=f"user.invited:{user.user_id}")
+        user = repository.create(tenant_id, user, seats=seats, import_id=job.import_id, events=recorded)
     except Conflict as conflict:
         if conflict.code == repository.SEAT_LIMIT:
             cognito.remove_users(pool_id, [result.email])

@@ -14,6 +14,7 @@ Every function takes ``tenant_id`` first; keys are built from it and nothing els
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from accounts.domain import Group, ImportRow, ImportStatus, Policy, Role, RowOutcome, User, UserImport, UserStatus
@@ -102,7 +103,9 @@ def _counts_change(table: Table, tenant_id: str, users: int, admins: int, seats:
     return [Also({"Update": update}, label, message, label)]
 
 
-def create(tenant_id: str, user: User, *, seats: int | None = None, import_id: str = "") -> User:
+def create(
+    tenant_id: str, user: User, *, seats: int | None = None, import_id: str = "", events: Sequence[Also] = ()
+) -> User:
     """Write a new user (and count it); Conflict if the email is already used in this tenant, or
     (``seat_limit_reached``) if the tenant's ``seats`` are all taken."""
     if user.tenant_id != tenant_id:
@@ -112,7 +115,7 @@ def create(tenant_id: str, user: User, *, seats: int | None = None, import_id: s
     item = table.create(
         {**_to_item(user), **({"import_id": import_id} if import_id else {})},
         unique=[_email_unique(tenant_id, user.email)],
-        also=_counts_change(table, tenant_id, users, admins, seats),
+        also=[*_counts_change(table, tenant_id, users, admins, seats), *events],
     )
     return _from_item(item)
 
@@ -133,7 +136,9 @@ def get_by_email(tenant_id: str, email: str) -> User | None:
     return _from_item(item) if item else None
 
 
-def update(tenant_id: str, user: User, *, seats: int | None = None, **changes: Any) -> User:
+def update(
+    tenant_id: str, user: User, *, seats: int | None = None, events: Sequence[Also] = (), **changes: Any
+) -> User:
     """Apply ``changes`` if ``user`` (as read, with its version) is still current; the counts move in
     the same transaction, so demoting or disabling the last active admin is refused (``last_admin``),
     and enabling a user when every seat is taken too (``seat_limit_reached``)."""
@@ -154,7 +159,7 @@ def update(tenant_id: str, user: User, *, seats: int | None = None, **changes: A
         expected_version=user.version,
         changes=values,
         swap_unique=swap,
-        also=_counts_change(table, tenant_id, after[0] - before[0], after[1] - before[1], seats),
+        also=[*_counts_change(table, tenant_id, after[0] - before[0], after[1] - before[1], seats), *events],
     )
     return _from_item(item)
 
@@ -558,13 +563,13 @@ def import_get(tenant_id: str, import_id: str) -> UserImport | None:
     return _import_from(item) if item else None
 
 
-def import_update(tenant_id: str, job: UserImport, **changes: Any) -> UserImport:
+def import_update(tenant_id: str, job: UserImport, *, events: Sequence[Also] = (), **changes: Any) -> UserImport:
     """Change the job at its version (status, group ids, error...)."""
     values = {
         k: (v.value if hasattr(v, "value") else to_iso(v) if hasattr(v, "isoformat") else v) for k, v in changes.items()
     }
     item = _table(tenant_id).update(
-        tenant_pk(tenant_id), _import_sk(job.import_id), expected_version=job.version, changes=values
+        tenant_pk(tenant_id), _import_sk(job.import_id), expected_version=job.version, changes=values, also=events
     )
     return _import_from(item)
 

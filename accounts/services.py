@@ -16,7 +16,7 @@ from accounts.api_keys import api_key_cache_clear
 from accounts.domain import Group, Policy, Role, User, UserStatus
 from accounts.invitations import send_invitation, temporary_password
 from accounts.selectors import authorization_cache_forget, seats_of, user_get_by_email
-from cloudkida import clock
+from cloudkida import clock, events
 from cloudkida.dynamo import check_tenant_id
 from cloudkida.errors import Conflict, NotFound, PaymentRequired, ServiceUnavailable, ValidationFailed
 from cloudkida.ids import new_ulid
@@ -45,9 +45,16 @@ __all__ = [
 
 
 def user_create(
-    *, tenant_id: str, email: str, name: str, role: Role = Role.TENANT_USER, user_id: str | None = None
+    *,
+    tenant_id: str,
+    email: str,
+    name: str,
+    role: Role = Role.TENANT_USER,
+    user_id: str | None = None,
+    invited: bool = False,
 ) -> User:
-    """Add a user record to the tenant; Conflict if the email is already used in this tenant."""
+    """Add a user record to the tenant; Conflict if the email is already used in this tenant. With
+    ``invited`` the ``user.invited`` webhook event is recorded in the same transaction."""
     user = User(
         tenant_id=check_tenant_id(tenant_id),
         user_id=user_id or uuid.uuid4().hex,
@@ -58,8 +65,12 @@ def user_create(
         created_at=clock.now(),
     )
     seats = seats_of(tenant_id=tenant_id)
+    recorded = []
+    if invited:
+        data = {"user_id": user.user_id, "email": user.email, "name": user.name, "role": user.role.value}
+        recorded = events.also(tenant_id, "user.invited", data, event_id=f"user.invited:{user.user_id}")
     try:
-        return repository.create(tenant_id, user, seats=seats)
+        return repository.create(tenant_id, user, seats=seats, events=recorded)
     except Conflict as conflict:
         raise _seat_error(conflict, seats) from conflict
 
@@ -126,7 +137,7 @@ def user_invite(*, tenant_id: str, email: str, name: str, role: Role = Role.TENA
         raise _seat_error(Conflict(code=repository.SEAT_LIMIT), seats)
     sub = _sign_in(tenant, email=email, name=name, role=role, actor=actor)
     try:
-        user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None)
+        user = user_create(tenant_id=tenant_id, email=email, name=name, role=role, user_id=sub or None, invited=True)
     except PaymentRequired:  # the last seat went meanwhile: take the new sign-in away again
         cognito.remove_users(tenant.identity["user_pool_id"], [email])
         raise
@@ -151,8 +162,16 @@ def user_update(*, tenant_id: str, user_id: str, expected_version: int, actor: s
         raise NotFound("No such user.", code="user_not_found")
     user.version = expected_version
     seats = seats_of(tenant_id=tenant_id) if changes.get("status") is UserStatus.ACTIVE else None
+    recorded = []
+    if changes.get("status") is UserStatus.DISABLED and user.status is not UserStatus.DISABLED:
+        recorded = events.also(
+            tenant_id,
+            "user.disabled",
+            {"user_id": user_id, "email": changes.get("email", user.email)},
+            event_id=f"user.disabled:{user_id}:{expected_version}",
+        )
     try:
-        updated = repository.update(tenant_id, user, seats=seats, **changes)
+        updated = repository.update(tenant_id, user, seats=seats, events=recorded, **changes)
     except Conflict as conflict:
         raise _seat_error(conflict, seats) from conflict
     authorization_cache_forget(tenant_id=tenant_id, user_id=user_id)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import apis, organisation_pages, pages, views
+from accounts.integrations import urls as integrations
 from cloudkida.lazy import lazy_view
 
 api_urlpatterns = [
@@ -9,6 +10,8 @@ api_urlpatterns = [
     path("tenant", apis.MyTenantApi.as_view(), name="my-tenant"),
     path("users", apis.UserListApi.as_view(), name="user-list"),
     path("users/export", apis.UserExportApi.as_view(), name="user-export"),
+    *integrations.api_urlpatterns,  # before users/<user_id>: their paths are longer, never shadowed
+    *integrations.scim_urlpatterns,
     path("users/<str:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
     path(
         "users/<str:user_id>/resend-invitation",
@@ -66,4 +69,5 @@ page_urlpatterns = [
     path("settings/domains/<str:domain>/<str:action>", organisation_pages.domain_action, name="portal-domain-action"),
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),
+    *integrations.page_urlpatterns,
 ]

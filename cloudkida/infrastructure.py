@@ -356,7 +356,7 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
             {
                 "Sid": "Queues",
                 "Effect": "Allow",
-                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueUrl"],
                 "Resource": [_arn("sqs", queue.name) for queue in resources.queues()],
             }
         )

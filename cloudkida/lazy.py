@@ -31,7 +31,8 @@ def lazy_module(name: str) -> ModuleType:
 
 
 def lazy_view(dotted: str, *, csrf_exempt: bool = False, **initkwargs: Any) -> Callable:
-    """The class-based view at ``dotted`` ("module.Class"), imported and built at its first request.
+    """The view at ``dotted`` ("module.Class" or "module.function"), imported (and, for a class-based
+    view, built) at its first request.
 
     For views whose module is heavy and that few requests reach (the OIDC sign-in views, the OpenAPI
     documents): URL patterns can name them without the cold start paying for their imports. CSRF
@@ -42,7 +43,8 @@ def lazy_view(dotted: str, *, csrf_exempt: bool = False, **initkwargs: Any) -> C
     def view(request, *args, **kwargs):
         if not built:
             module, _, name = dotted.rpartition(".")
-            built.append(getattr(importlib.import_module(module), name).as_view(**initkwargs))
+            target = getattr(importlib.import_module(module), name)
+            built.append(target.as_view(**initkwargs) if hasattr(target, "as_view") else target)
         return built[0](request, *args, **kwargs)
 
     view.csrf_exempt = csrf_exempt

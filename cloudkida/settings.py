@@ -459,6 +459,23 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'", *_HOSTED_UI_ORIGINS],
     },
 }
+# --- Integrations: webhooks -------------------------------------------------------------------------------------
+# Webhook deliveries may go to loopback addresses over plain http (a developer's or a test's local receiver).
+# Private, link-local and other non-public addresses are refused everywhere; production refuses this too.
+CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK = _env_bool("CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK", not IS_PRODUCTION)
+if IS_PRODUCTION and CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK is development-only")
+CLOUDKIDA_WEBHOOK_TIMEOUT = float(_env("CLOUDKIDA_WEBHOOK_TIMEOUT", "10") or 10)  # seconds to read a response
+# Longest SQS delay of a retry message (SQS allows 900 s; a longer back-off waits in several hops).
+# Tests use 0: the retry's due time (against the frozen clock) decides, not SQS's wall clock.
+CLOUDKIDA_WEBHOOK_MAX_QUEUE_DELAY = int(_env("CLOUDKIDA_WEBHOOK_MAX_QUEUE_DELAY", "0" if ENV == "test" else "900"))
+# An endpoint that has failed every delivery for this long is disabled and its contact emailed (seconds).
+CLOUDKIDA_WEBHOOK_DISABLE_AFTER = int(_env("CLOUDKIDA_WEBHOOK_DISABLE_AFTER", "86400") or 86400)
+# --- Integrations: LTI 1.3 (labs.lti) ---------------------------------------------------------------------------
+# The tool's RSA private key (PEM) that signs deep-linking responses and AGS client assertions; its public half is
+# served at /lti/jwks. Outside production an unset key is made per process (tests) or kept under the local state
+# directory (make run); production leaves LTI switched off (503) until it is set.
+CLOUDKIDA_LTI_PRIVATE_KEY = _env("CLOUDKIDA_LTI_PRIVATE_KEY", "") or ""
 # --- Labs: the catalog, lab sessions, the account pool ----------------------------------------------------------
 # Partitions of each region's index of available accounts (leases spread over them; DynamoDB takes about
 # 1,000 writes/s per partition key, so 8 carry a few thousand leases and returns a second).

@@ -9,9 +9,11 @@ class LabsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from cloudkida import navigation, resources, workflows
+        from accounts.integrations import webhooks
+        from cloudkida import events, navigation, resources, workflows
         from cloudkida.admin import Section
         from cloudkida.navigation import ADMINS, EVERYONE, NavItem
+        from labs import events as lab_events
         from labs.admin import labs_admin_urls
         from labs.jobs import SCHEDULES
         from labs.services import pool, sessions
@@ -20,6 +22,8 @@ class LabsConfig(AppConfig):
         for kind in ITEM_KINDS:
             register(kind)
         resources.register_permissions("labs.permissions.statements")
+        events.declare(*lab_events.TYPES)
+        webhooks.add_consumer("task.checked", _grade_task_checked)
         navigation.add(
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),
@@ -57,6 +61,10 @@ ITEM_KINDS = (
     ItemKind("global-lab", CONTROL, PLATFORM, "LABS#GLOBAL", "LAB#", "CloudKida's own lab definitions"),
     ItemKind("global-lab-slug", CONTROL, PLATFORM, "UNIQ#LABSLUG#", "UNIQ", "a global lab's slug, unique"),
     # Sessions
+    # LTI 1.3 (labs.lti)
+    ItemKind("lti-platform", CONTROL, TENANT, "LTIPLAT#", "LTIPLAT", "a tenant's learning platform (LTI 1.3)"),
+    ItemKind("lti-link", TENANT_DATA, TENANT, TENANT_PARTITION, "LTILINK#", "where a learner's lab grade goes"),
+    ItemKind("lti-state", CONTROL, PLATFORM, "LTISTATE#", "LTISTATE", "an LTI login's state or nonce (TTL)"),
     ItemKind("lab-session", TENANT_DATA, TENANT, TENANT_PARTITION, "SESSION#", "a learner's lab session"),
     ItemKind("lab-step", TENANT_DATA, TENANT, TENANT_PARTITION, "LABSTEP#", "a session workflow step's outcome"),
     ItemKind("lab-active", TENANT_DATA, TENANT, TENANT_PARTITION, "LABACTIVE#", "a learner's running sessions"),
@@ -71,3 +79,9 @@ ITEM_KINDS = (
     ItemKind("pool-stats", CONTROL, PLATFORM, "POOL#STATS", "", "leases and failures per hour; the latest snapshot"),
     ItemKind("lab-scp", CONTROL, PLATFORM, "POOL#LABSCP#", "", "a lab guardrail SCP's id in an organization"),
 )
+
+
+def _grade_task_checked(tenant_id: str, data: dict) -> None:
+    from labs.lti.services import grade_task_checked  # lazy: cold start (pylti1p3 only when a grade goes back)
+
+    grade_task_checked(tenant_id, data)

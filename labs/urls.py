@@ -1,6 +1,8 @@
 from django.urls import path
 
+from cloudkida.lazy import lazy_view
 from labs import apis, views
+from labs.lti import apis as lti_apis
 
 api_urlpatterns = [
     path("labs", apis.LabListApi.as_view(), name="lab-list"),
@@ -36,6 +38,8 @@ api_urlpatterns = [
     ),
     path("lab-accounts/<str:account_id>/eject", apis.LabAccountEjectApi.as_view(), name="lab-account-eject"),
     path("lab-pool", apis.LabPoolApi.as_view(), name="lab-pool"),
+    path("lti-platforms", lti_apis.LtiPlatformListApi.as_view(), name="lti-platform-list"),
+    path("lti-platforms/<str:platform_id>", lti_apis.LtiPlatformDetailApi.as_view(), name="lti-platform-detail"),
 ]
 
 page_urlpatterns = [
@@ -44,4 +48,13 @@ page_urlpatterns = [
     path("labs/<str:lab_id>/", views.lab_page, name="labs-lab"),
     path("labs/<str:lab_id>/start/", views.lab_start, name="labs-start"),
     path("labs/sessions/<str:session_id>/<str:action>/", views.session_action, name="labs-session-action"),
+    # LTI's views load pylti1p3 (and jwcrypto) at their first request, not at every cold start.
+    path("lti/login", lazy_view("labs.lti.views.lti_login", csrf_exempt=True), name="lti-login"),
+    path("lti/launch", lazy_view("labs.lti.views.lti_launch", csrf_exempt=True), name="lti-launch"),
+    path("lti/jwks", lazy_view("labs.lti.views.lti_jwks"), name="lti-jwks"),
+    path(
+        "lti/deep-link/<str:launch_id>",
+        lazy_view("labs.lti.views.lti_deep_link", csrf_exempt=True),
+        name="lti-deep-link",
+    ),
 ]

@@ -149,7 +149,8 @@ def requests_for(
     if service == "sqs":
         url_ = params.get("QueueUrl", "")
         name = url_.rsplit("/", 1)[-1] if url_ else params.get("QueueName", "*")
-        return [Request(f"sqs:{operation}", f"arn:aws:sqs:{region}:{account}:{name}")]
+        action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(operation, operation)
+        return [Request(f"sqs:{action}", f"arn:aws:sqs:{region}:{account}:{name}")]
     return [Request(f"{prefix}:{operation}", "*")]
 
 

@@ -13,6 +13,7 @@ Items:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cloudkida.dynamo import Also, QueryScope, Table, Unique, tenant_pk
@@ -283,18 +284,42 @@ def progress_get(tenant_id: str, lab_id: str, user_id: str) -> Progress:
 
 
 def progress_record(
-    tenant_id: str, lab_id: str, user_id: str, *, task_id: str, ok: bool, result: dict, at: str, task_count: int
+    tenant_id: str,
+    lab_id: str,
+    user_id: str,
+    *,
+    task_id: str,
+    ok: bool,
+    result: dict,
+    at: str,
+    task_count: int,
+    events: Sequence[Also] = (),
 ) -> Progress:
     """Record one check's result; a pass adds the task to the passed set (ADD: concurrent checks of two
     tasks both count). ``completed_at`` is set once every task has passed."""
     table = tenant_table(tenant_id)
     pk, sk = _progress_key(tenant_id, lab_id, user_id)
-    item = table.upsert(
-        pk,
-        sk,
-        set_values={"lab_id": lab_id, "user_id": user_id, "last_check_at": at, f"result_{task_id}": result},
-        add={"passed": {task_id}} if ok else None,
-    )
+    set_values = {"lab_id": lab_id, "user_id": user_id, "last_check_at": at, f"result_{task_id}": result}
+    if events:  # the check's webhook event goes in the same transaction as its result
+        names = {f"#s{n}": attr for n, attr in enumerate(set_values)}
+        values = {f":s{n}": value for n, value in enumerate(set_values.values())}
+        expression = "SET " + ", ".join(f"#s{n} = :s{n}" for n in range(len(set_values)))
+        if ok:
+            names["#passed"], values[":task"] = "passed", {task_id}
+            expression += " ADD #passed :task"
+        update = {
+            "Update": {
+                "TableName": table.name,
+                "Key": serialize({"PK": pk, "SK": sk}),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": serialize(values),
+            }
+        }
+        table.transact([update, *(e.operation for e in events)], labels=["progress", *events], values={})
+        item = table.get(pk, sk, consistent=True) or {}
+    else:
+        item = table.upsert(pk, sk, set_values=set_values, add={"passed": {task_id}} if ok else None)
     if len(item.get("passed") or ()) >= task_count > 0 and not item.get("completed_at"):
         item = table.upsert(pk, sk, set_values={"completed_at": at})
     return _progress_from(tenant_id, item)

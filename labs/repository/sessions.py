@@ -15,6 +15,7 @@ neither exceed a limit nor both start the same lab.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cloudkida.clock import to_iso
@@ -138,7 +139,13 @@ def _counter(table: Table, pk: str, sk: str, attribute: str, delta: int, ceiling
 
 
 def create(
-    session: LabSession, *, max_concurrent: int | None, monthly_minutes: int | None, lock_until: int, now: int
+    session: LabSession,
+    *,
+    max_concurrent: int | None,
+    monthly_minutes: int | None,
+    lock_until: int,
+    now: int,
+    events: Sequence[Also] = (),
 ) -> LabSession:
     """Write a REQUESTED session with its counters and start lock in one transaction.
 
@@ -179,6 +186,7 @@ def create(
             "monthly_lab_minutes_exceeded",
         ),
         Also(lock, "start_lock", "A session of this lab is already starting for you.", "session_already_starting"),
+        *events,
     ]
     try:
         item = table.create(_to_item(session), also=also)
@@ -205,7 +213,7 @@ def get(tenant_id: str, session_id: str, *, consistent: bool = False) -> LabSess
     return _from_item(item) if item else None
 
 
-def update(session: LabSession, **changes: Any) -> LabSession:
+def update(session: LabSession, *, events: Sequence[Also] = (), **changes: Any) -> LabSession:
     """Apply ``changes`` if ``session`` (as read) is current (else Conflict ``version_conflict``). Leaving the
     active states drops it from the tenant's live view."""
     values = {
@@ -215,7 +223,8 @@ def update(session: LabSession, **changes: Any) -> LabSession:
     if not state.is_active:
         values.update(GSI2PK=None, GSI2SK=None)
     pk, sk = _key(session.tenant_id, session.session_id)
-    return _from_item(tenant_table(session.tenant_id).update(pk, sk, expected_version=session.version, changes=values))
+    table = tenant_table(session.tenant_id)
+    return _from_item(table.update(pk, sk, expected_version=session.version, changes=values, also=events))
 
 
 def release(session: LabSession, *, minutes_delta: int) -> None:

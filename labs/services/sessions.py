@@ -19,7 +19,7 @@ from django.conf import settings
 
 from accounts.domain import UserStatus
 from accounts.selectors import policy_for_user, user_find
-from cloudkida import clock
+from cloudkida import clock, events
 from cloudkida.errors import (
     ApplicationError,
     Conflict,
@@ -31,6 +31,7 @@ from cloudkida.errors import (
 from cloudkida.ids import new_ulid
 from cloudkida.workflows.runner import Step, Workflow
 from labs import aws_accounts, checks, guardrails, ports, spend
+from labs import events as lab_events
 from labs.domain import (
     AccountState,
     EndReason,
@@ -155,6 +156,7 @@ def lab_session_start(
         monthly_minutes=policy.monthly_lab_minutes,
         lock_until=int(now.timestamp()) + settings.CLOUDKIDA_LAB_START_LOCK_SECONDS,
         now=int(now.timestamp()),
+        events=lab_events.session_also("requested", session),
     )
     audit(tenant_id, "lab_session.started", actor, session_id=session.session_id, lab_id=lab.lab_id, user_id=user_id)
     ports.notify(_event("started", session))
@@ -275,7 +277,13 @@ def step_ready(subject: str) -> dict:
     session = _provisioning(subject)
     now = clock.now()
     deadline = now + timedelta(minutes=session.duration_minutes)
-    session = repo.update(session, state=SessionState.READY, ready_at=now, deadline=deadline)
+    session = repo.update(
+        session,
+        state=SessionState.READY,
+        ready_at=now,
+        deadline=deadline,
+        events=lab_events.session_also("ready", session, deadline=clock.to_iso(deadline)),
+    )
     repo.unlock(session)
     account, _shard = _leased(session)
     pool_repo.account_update(account, deadline=clock.to_iso(deadline))
@@ -289,7 +297,12 @@ def provisioning_record_failure(subject: str, step: str, reason: str) -> None:
     if session.state not in {SessionState.REQUESTED, SessionState.PROVISIONING}:
         return
     session = repo.update(
-        session, state=SessionState.FAILED, failed_step=step, failure_reason=reason[:1000], ended_at=clock.now()
+        session,
+        state=SessionState.FAILED,
+        failed_step=step,
+        failure_reason=reason[:1000],
+        ended_at=clock.now(),
+        events=lab_events.session_also("failed", session, reason=f"{step}: {reason}"[:500]),
     )
     repo.release(session, minutes_delta=-session.duration_minutes)
     if session.account_id:
@@ -427,7 +440,14 @@ def session_finish(*, tenant_id: str, session_id: str, note: str) -> None:
     now = clock.now()
     ending = session.ending_at or now
     used = math.ceil((ending - session.ready_at).total_seconds() / 60) if session.ready_at else 0
-    session = repo.update(session, state=SessionState.ENDED, ended_at=now, ending_at=ending, note=note[:300])
+    session = repo.update(
+        session,
+        state=SessionState.ENDED,
+        ended_at=now,
+        ending_at=ending,
+        note=note[:300],
+        events=lab_events.session_also("ended", session, ended_by=str(session.ended_by or ""), minutes_used=used),
+    )
     repo.release(session, minutes_delta=used - session.duration_minutes)
     ports.notify(_event("ended", session, reason=session.ended_by))
 
@@ -528,6 +548,20 @@ def lab_session_check(*, tenant_id: str, session_id: str, task_id: str) -> dict:
         result={"ok": ok, "message": message, "at": now, "session_id": session_id},
         at=now,
         task_count=len(lab.tasks),
+        events=events.also(
+            tenant_id,
+            "task.checked",
+            {
+                "session_id": session_id,
+                "lab_id": lab.lab_id,
+                "user_id": session.user_id,
+                "task_id": task_id,
+                "passed": ok,
+                "task_count": len(lab.tasks),
+                "at": now,
+            },
+            event_id=f"task.checked:{session_id}:{task_id}:{now}",
+        ),
     )
     return {"task_id": task_id, "passed": ok, "message": message, "progress": progress}
 

@@ -50,8 +50,12 @@ def test_bootstrap_creates_everything_then_changes_nothing(settings):
     schema = cognito.describe_user_pool(UserPoolId=pools["cloudkida-test-pooled"])["UserPool"]["SchemaAttributes"]
     assert {"custom:tenantId", "custom:userRole"} <= {a["Name"] for a in schema}
 
-    # No queue: nothing sends to or reads from one yet (an app that needs one registers it).
-    assert aws.client("sqs").list_queues(QueueNamePrefix="cloudkida-test").get("QueueUrls", []) == []
+    # The queues apps registered (webhook deliveries) with their dead-letter queues, and nothing else.
+    queues = aws.client("sqs").list_queues(QueueNamePrefix="cloudkida-test").get("QueueUrls", [])
+    assert sorted(url.rsplit("/", 1)[-1] for url in queues) == [
+        "cloudkida-test-webhooks",
+        "cloudkida-test-webhooks-dlq",
+    ]
     mfa = cognito.get_user_pool_mfa_config(UserPoolId=pools["cloudkida-test-operations"])
     assert mfa["MfaConfiguration"] == "ON"
 

@@ -16,6 +16,7 @@ def test_admins_and_learners_see_the_entries_for_their_role_in_order_with_the_cu
         "Labs",
         "Live sessions",
         "API keys",
+        "Webhooks",
         "Audit log",
         "Settings",
     ]

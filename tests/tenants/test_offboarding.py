@@ -15,10 +15,12 @@ from rest_framework.test import APIClient
 
 from accounts import imports
 from accounts.api_keys import api_key_create
+from accounts.integrations import webhooks
 from accounts.services import group_add_member, group_create, policy_set, user_create
 from cloudkida import assets, aws, email
 from cloudkida.dynamo import Table, maintenance, registry, tables
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
+from labs.lti import platforms as lti_platforms
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get, tenant_list
 from tenants.services import domain_add, tenant_branding_asset_upload, tenant_offboard, tenant_register
@@ -104,6 +106,30 @@ def _one_of_every_kind(slug: str = "globex") -> str:
     domain_add(tenant_id=tenant_id, domain="pending.globex.example", actor="test")  # a claim, not verified
     imports.user_import_start(tenant_id=tenant_id, data="email,name\nimported@globex.example,Imported\n")
     tenant_branding_asset_upload(tenant_id=tenant_id, asset="favicon", data=_png(), actor="test")
+    # A webhook endpoint, and the delivery the import's user.invited event becomes once relayed.
+    webhooks.endpoint_create(
+        tenant_id=tenant_id,
+        url="https://hooks.globex.example/cloudkida",
+        event_types=["*"],
+        contact_email="owner@globex.example",
+        created_by="test",
+    )
+    assert webhooks.relay()["queued"] >= 1
+    # A learning platform (LTI) and a learner's way back to it for grades.
+    platform = lti_platforms.lti_platform_register(
+        tenant_id=tenant_id,
+        name="Moodle",
+        issuer="https://moodle.globex.example",
+        client_id="cloudkida",
+        auth_login_url="https://moodle.globex.example/auth",
+        auth_token_url="https://moodle.globex.example/token",
+        key_set_url="https://moodle.globex.example/jwks",
+        deployment_ids=["1"],
+        actor="test",
+    )
+    lti_platforms.link_put(
+        lti_platforms.LtiLink(tenant_id, learner.user_id, "lab-1", platform.issuer, platform.client_id, "sub-1", {})
+    )
     client = APIClient(HTTP_HOST="api.localhost", HTTP_X_API_KEY=raw)
     # An idempotent POST leaves a replayable answer in the tenant's partition (the key is read-only:
     # the refusal is not kept, so use an admin-scoped key for a stored 201).

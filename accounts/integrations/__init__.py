@@ -1,0 +1,7 @@
+"""Integrations: signed webhooks (the recorder of ``cloudkida.events``, delivery through SQS) and per-person
+data rights (export and erasure of one user).
+
+They live inside accounts because they build on its people and its portal (``portal_page``, the route-role
+matrix) and the top-level apps are fixed; labs (above accounts) only emits events through the core's
+``cloudkida.events`` and registers its personal data with ``data_rights``, so nothing here imports labs.
+"""
