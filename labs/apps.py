@@ -20,6 +20,7 @@ class LabsConfig(AppConfig):
         for kind in ITEM_KINDS:
             register(kind)
         resources.register_permissions("labs.permissions.statements")
+        resources.register_template_resources("labs.infrastructure.resources")
         navigation.add(
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),
