@@ -59,7 +59,9 @@ def test_the_buildspec_installs_the_pinned_release_only_if_its_checksum_matches(
     assert install.index(install[1]) < next(i for i, c in enumerate(install) if c.startswith("tar "))
 
 
-def _run_build(tmp_path: Path, stack: dict, *, verify: str, nukeable: int, account: str = LAB) -> tuple[int, str]:
+def _run_build(
+    tmp_path: Path, stack: dict, *, verify: str, nukeable: int, account: str = LAB, exit_code: int = 0
+) -> tuple[int, str]:
     """The build phase's commands as CodeBuild runs them (one bash, stop at the first failing command), with
     a stand-in ``./aws-nuke`` that records its arguments and prints libnuke's scan summary."""
     spec = yaml.safe_load(stack["LabNukeProject"]["Properties"]["Source"]["BuildSpec"])
@@ -69,6 +71,7 @@ def _run_build(tmp_path: Path, stack: dict, *, verify: str, nukeable: int, accou
         "cp nuke-config.yaml seen-config.yaml\n"
         'echo "us-east-1 - EC2Volume - vol-1 - would remove"\n'
         f'echo "Scan complete: {nukeable + 2} total, {nukeable} nukeable, 2 filtered."\n'
+        f"exit {exit_code}\n"
     )
     (tmp_path / "aws-nuke").chmod(0o755)
     commands = spec["phases"]["build"]["commands"]
@@ -101,6 +104,13 @@ def test_the_verifying_pass_only_lists_and_fails_unless_nothing_is_left(tmp_path
     code, args = _run_build(tmp_path, stack, verify="true", nukeable=nukeable)
     assert "--no-dry-run" not in args and "--assume-role-arn" in args
     assert (code == 0) == (rc == 0)
+
+
+@pytest.mark.parametrize("verify", ["true", "false"])
+def test_a_pass_fails_when_aws_nuke_does(tmp_path, stack, verify):
+    """aws-nuke exits non-zero on a role it cannot assume, a refused account or resources left failed."""
+    code, _args = _run_build(tmp_path, stack, verify=verify, nukeable=0, exit_code=1)
+    assert code != 0
 
 
 def test_a_role_of_another_account_than_the_configs_is_refused_before_aws_nuke_runs(tmp_path, stack):
