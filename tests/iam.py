@@ -139,6 +139,11 @@ def requests_for(
         return found
     if service == "stepfunctions" and "stateMachineArn" in params:
         return [Request(f"states:{operation}", params["stateMachineArn"])]
+    if service == "codebuild" and operation in {"StartBuild", "BatchGetBuilds"}:
+        # Both act on the project: StartBuild names it, a build id is "<project>:<uuid>".
+        projects = [params["projectName"]] if operation == "StartBuild" else [i.split(":")[0] for i in params["ids"]]
+        arn = f"arn:aws:codebuild:{region}:{account}:project/"
+        return [Request(f"codebuild:{operation}", arn + project) for project in projects]
     if service == "sqs":
         url_ = params.get("QueueUrl", "")
         name = url_.rsplit("/", 1)[-1] if url_ else params.get("QueueName", "*")
