@@ -125,6 +125,9 @@ def stack_settings(config: StackConfig) -> Iterator[None]:
         CLOUDKIDA_SENDER_EMAIL=env["CLOUDKIDA_SENDER_EMAIL"],
         CLOUDKIDA_ASSETS_BUCKET=env.get("CLOUDKIDA_ASSETS_BUCKET", f"{config.prefix}-tenant-assets"),
         CLOUDKIDA_ASSETS_DOMAIN=env.get("CLOUDKIDA_ASSETS_DOMAIN", ""),
+        # Derived from the prefix in settings.py, so derived again here (or the template names the
+        # generating process's project, not the stage's).
+        CLOUDKIDA_LAB_NUKE_PROJECT=env.get("CLOUDKIDA_LAB_NUKE_PROJECT", f"{config.prefix}-aws-nuke"),
         CLOUDKIDA_PUBLIC_SCHEME="https",
         CLOUDKIDA_PUBLIC_PORT="",
     ):
@@ -803,6 +806,12 @@ def _template(config: StackConfig) -> dict[str, Any]:
             "Type": "AWS::Logs::LogGroup",
             "Properties": {"LogGroupName": f"/aws/lambda/{stage.function_name}", "RetentionInDays": LOG_RETENTION_DAYS},
         }
+
+    # What apps declare themselves (cloudkida.resources.register_template_resources)
+    for logical, resource in resources.template_resources().items():
+        if logical in res:
+            raise ValueError(f"an app's template resource {logical} would replace the core's")
+        res[logical] = resource
 
     outputs = {
         "ControlTable": {"Value": {"Ref": "ControlTable"}},

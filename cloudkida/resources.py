@@ -2,8 +2,9 @@
 and what the generated CloudFormation template (``cloudkida.infrastructure``) declares for a stage.
 
 Both read these functions, so a local run and a deployed stage cannot drift apart. Apps add what they need
-from ``AppConfig.ready``: a queue (``register_queue``) or a scheduled job (``register_schedule``); workflows
-register with ``cloudkida.workflows.register`` and get a state machine each.
+from ``AppConfig.ready``: a queue (``register_queue``), a scheduled job (``register_schedule``), statements
+for the Lambda role (``register_permissions``) or resources of their own (``register_template_resources``);
+workflows register with ``cloudkida.workflows.register`` and get a state machine each.
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ class Schedule:
 _queues: dict[str, Queue] = {}
 _schedules: dict[str, Schedule] = {}
 _permissions: set[str] = set()
+_template_resources: set[str] = set()
 
 
 def register_queue(queue: Queue) -> None:
@@ -218,6 +220,23 @@ def register_permissions(dotted: str) -> None:
 
 def permissions() -> list[dict[str, Any]]:
     return [statement for dotted in sorted(_permissions) for statement in import_string(dotted)()]
+
+
+def register_template_resources(dotted: str) -> None:
+    """An app's own resources for the stage's template: ``dotted`` names a function returning
+    ``{logical id: resource}``, imported and called only when the template is generated, under the stage's
+    settings. A logical id the core or another app already uses is refused at generation."""
+    _template_resources.add(dotted)
+
+
+def template_resources() -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for dotted in sorted(_template_resources):
+        for logical, resource in import_string(dotted)().items():
+            if logical in merged:
+                raise ValueError(f"{dotted} declares {logical}, which another app already declares")
+            merged[logical] = resource
+    return merged
 
 
 def queues() -> list[Queue]:

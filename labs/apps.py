@@ -24,6 +24,7 @@ class LabsConfig(AppConfig):
         resources.register_permissions("labs.permissions.statements")
         events.declare(*lab_events.TYPES)
         webhooks.add_consumer("task.checked", _grade_task_checked)
+        resources.register_template_resources("labs.infrastructure.resources")
         navigation.add(
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),

@@ -2,8 +2,8 @@
 
 moto's ``create_stack`` reaches CREATE_COMPLETE while silently creating nothing for some resource types (and
 crashes on a ``GetAtt`` of one). Those types are listed here; ``split`` takes them out, with every resource
-that reads one of their attributes, and ``apply_skipped`` creates the Cognito, SES and usage-plan ones through
-their APIs *from the template's own properties*, so the template, not a copy of it, is what gets deployed.
+that reads one of their attributes, and ``apply_skipped`` creates the Cognito, SES, usage-plan and CodeBuild ones
+through their APIs *from the template's own properties*, so the template, not a copy of it, is what gets deployed.
 CloudFront, ACM, the bucket policy and the records that point at CloudFront are checked by cfn-lint only.
 """
 
@@ -28,6 +28,7 @@ MOTO_SKIPS = {
     "AWS::ApiGateway::UsagePlan",
     "AWS::ApiGateway::DomainName",
     "AWS::ApiGateway::BasePathMapping",
+    "AWS::CodeBuild::Project",
 }
 # Created here through the API from the template's properties; the rest of MOTO_SKIPS is lint-only.
 APPLIED = {
@@ -37,6 +38,7 @@ APPLIED = {
     "AWS::SES::ConfigurationSet",
     "AWS::SES::EmailIdentity",
     "AWS::ApiGateway::UsagePlan",
+    "AWS::CodeBuild::Project",
 }
 
 
@@ -147,11 +149,27 @@ class Resolver:
 _NO_VALUE = object()
 
 
+def _stack_made(template: dict[str, Any], resolver: Resolver) -> None:
+    """What the skipped resources refer to among what moto's stack did create: roles (Ref, Arn) and log
+    groups (Ref), looked up by their names."""
+    iam = aws.client("iam")
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            role = iam.get_role(RoleName=resolver.value(resource["Properties"]["RoleName"]))["Role"]
+            resolver.physical[logical] = role["RoleName"]
+            resolver.attributes[(logical, "Arn")] = role["Arn"]
+        elif resource["Type"] == "AWS::Logs::LogGroup":
+            resolver.physical[logical] = resolver.value(resource["Properties"]["LogGroupName"])
+
+
 def apply_skipped(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
-    """Create the skipped Cognito, SES and usage-plan resources through their APIs; returns logical → id."""
+    """Create the skipped Cognito, SES, usage-plan and CodeBuild resources through their APIs; returns
+    logical → id."""
     cognito, ses, apigateway = aws.client("cognito-idp"), aws.client("ses"), aws.client("apigateway")
+    _stack_made(template, resolver)
     order = ["AWS::SES::ConfigurationSet", "AWS::SES::EmailIdentity", "AWS::Cognito::UserPool"]
     order += ["AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolDomain", "AWS::ApiGateway::UsagePlan"]
+    order += ["AWS::CodeBuild::Project"]
     for kind in order:
         for logical, resource in template["Resources"].items():
             if resource["Type"] != kind or ("Condition" in resource and not resolver.condition(resource["Condition"])):
@@ -180,6 +198,35 @@ def apply_skipped(template: dict[str, Any], resolver: Resolver) -> dict[str, str
             elif kind == "AWS::Cognito::UserPoolDomain":
                 cognito.create_user_pool_domain(UserPoolId=props["UserPoolId"], Domain=props["Domain"])
                 resolver.physical[logical] = props["Domain"]
+            elif kind == "AWS::CodeBuild::Project":
+                environment = props["Environment"]
+                logs = props["LogsConfig"]["CloudWatchLogs"]
+                aws.client("codebuild").create_project(
+                    name=props["Name"],
+                    description=props.get("Description", ""),
+                    # moto (5.2) wants a location even for NO_SOURCE, which has none on AWS.
+                    source={
+                        "type": props["Source"]["Type"],
+                        "buildspec": props["Source"]["BuildSpec"],
+                        "location": "moto-needs-one",
+                    },
+                    artifacts={"type": props["Artifacts"]["Type"]},
+                    environment={
+                        "type": environment["Type"],
+                        "image": environment["Image"],
+                        "computeType": environment["ComputeType"],
+                        "environmentVariables": [
+                            {"name": v["Name"], "value": v["Value"], "type": v["Type"]}
+                            for v in environment.get("EnvironmentVariables", [])
+                        ],
+                    },
+                    serviceRole=props["ServiceRole"],
+                    timeoutInMinutes=props["TimeoutInMinutes"],
+                    queuedTimeoutInMinutes=props["QueuedTimeoutInMinutes"],
+                    logsConfig={"cloudWatchLogs": {"status": logs["Status"], "groupName": logs["GroupName"]}},
+                    tags=[{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])],
+                )
+                resolver.physical[logical] = props["Name"]
             else:
                 plan = apigateway.create_usage_plan(
                     name=props["UsagePlanName"],

@@ -60,6 +60,29 @@ def test_a_registered_queue_and_schedule_become_resources_with_their_wiring(sett
     assert res["ScheduleReaperPermission"]["Properties"]["Principal"] == "events.amazonaws.com"
 
 
+def _app_resources() -> dict:
+    return {"AppTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "${AWS::StackName}-app"}}}
+
+
+def _app_replacing_the_lambda_role() -> dict:
+    return {"LambdaRole": {"Type": "AWS::SNS::Topic", "Properties": {}}}
+
+
+def test_an_apps_template_resources_join_the_stack_but_never_replace_the_cores(settings):
+    resources.register_template_resources(f"{__name__}._app_resources")
+    try:
+        res = infrastructure.template(_config(settings))["Resources"]
+        resources.register_template_resources(f"{__name__}._app_replacing_the_lambda_role")
+        with pytest.raises(ValueError, match="LambdaRole"):
+            infrastructure.template(_config(settings))
+    finally:
+        resources._template_resources.difference_update(
+            {f"{__name__}._app_resources", f"{__name__}._app_replacing_the_lambda_role"}
+        )
+    assert res["AppTopic"]["Properties"]["TopicName"] == {"Fn::Sub": "${AWS::StackName}-app"}
+    assert res["LabNukeProject"]["Type"] == "AWS::CodeBuild::Project"  # labs' own, registered in its ready()
+
+
 def test_the_lambda_role_can_never_drop_or_recreate_a_platform_table(settings):
     statements = infrastructure.template(_config(settings))["Resources"]["LambdaRole"]["Properties"]["Policies"][0]
     deny = next(s for s in statements["PolicyDocument"]["Statement"] if s["Effect"] == "Deny")
@@ -157,6 +180,12 @@ def test_the_stack_deploys_to_moto_and_the_app_runs_on_what_it_created(empty_acc
     pooled = aws.client("cognito-idp").describe_user_pool(UserPoolId=resolver.physical["PooledUserPool"])["UserPool"]
     assert pooled["EmailConfiguration"]["EmailSendingAccount"] == "DEVELOPER"
     assert pooled["EmailConfiguration"]["SourceArn"].endswith(f":identity/{resources.sender_domain()}")
+    # The aws-nuke project lab cleanup starts (settings.CLOUDKIDA_LAB_NUKE_PROJECT), on its own role.
+    (nuke,) = aws.client("codebuild").batch_get_projects(names=[settings.CLOUDKIDA_LAB_NUKE_PROJECT])["projects"]
+    nuke_role = aws.client("iam").get_role(RoleName=settings.CLOUDKIDA_LAB_NUKE_PROJECT)["Role"]
+    assert nuke["serviceRole"] == nuke_role["Arn"] and nuke["source"]["type"] == "NO_SOURCE"
+    assert nuke["logsConfig"]["cloudWatchLogs"]["groupName"] == f"/aws/codebuild/{settings.CLOUDKIDA_LAB_NUKE_PROJECT}"
+    assert aws.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/codebuild/{nuke['name']}")["logGroups"]
 
     # 2. bootstrap finds every platform resource (creates none) and makes the shared default tenant.
     # moto's CloudFormation ignores TTL and PITR on a table; AWS applies them (and tables.table_ready
