@@ -40,6 +40,7 @@ def _codecs() -> list:
 _maintenance: contextvars.ContextVar[str | None] = contextvars.ContextVar("dynamo_maintenance", default=None)
 
 MAX_PAGE_SIZE = 100
+FILTERED_READ_ITEMS = 1_000
 _TRANSACTION_RETRIES = 3
 
 
@@ -215,6 +216,10 @@ class Table:
             parts.append(f"contains(#c{n}, :c{n})")
         if parts:
             request["FilterExpression"] = " AND ".join(parts)
+            # DynamoDB's Limit counts items *evaluated*, before the filter: a selective search of a large
+            # partition would read on in tiny steps. Evaluate up to FILTERED_READ_ITEMS per request instead
+            # (still at most 1 MB); what is read past a full page is resumed from the cursor.
+            request["Limit"] = max(limit, FILTERED_READ_ITEMS)
         request["ExpressionAttributeNames"] = names
         request["ExpressionAttributeValues"] = serialize(values)
         if scope.index:
