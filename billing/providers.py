@@ -110,7 +110,7 @@ class FakeProvider:
         expected = fake_signature(payload, at=at)
         if not hmac.compare_digest(expected, signature) or abs(time.time() - at) > self.tolerance:
             raise invalid_signature()
-        return _event(json.loads(payload))
+        return _parsed(payload)
 
     # What the fake checkout page sends to the webhook endpoint when "paid" (the event a real provider posts).
     def completed_checkout_payload(self, *, checkout_id: str, tenant_id: str, owner: str, amount_cents: int) -> bytes:
@@ -130,26 +130,38 @@ class FakeProvider:
         return json.dumps(event).encode()
 
 
+def _parsed(payload: bytes) -> ProviderEvent:
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise ValidationFailed("The event is not JSON.", code="invalid_event") from None
+    if not isinstance(event, dict) or not isinstance(event.get("data", {}), dict):
+        raise ValidationFailed("The event is not an event.", code="invalid_event")
+    return _event(event)
+
+
 def _event(event: dict[str, Any]) -> ProviderEvent:
     """A provider event (Stripe's shape, which the fake shares) as a ProviderEvent."""
     obj = event.get("data", {}).get("object", {}) or {}
-    meta = dict(obj.get("metadata") or {})
-    kind = event.get("type", "")
+    obj = obj if isinstance(obj, dict) else {}
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    kind = str(event.get("type", ""))
+    event_id = str(event.get("id", ""))
     if kind == "checkout.session.completed" and meta.get("purpose") == "credits":
         return ProviderEvent(
-            event["id"],
+            event_id,
             CREDITS_PURCHASED,
             {
                 "tenant_id": meta.get("tenant_id", ""),
                 "owner": meta.get("owner", ""),
-                "amount_cents": int(obj.get("amount_total") or 0),
+                "amount_cents": int(obj.get("amount_total") or 0) if str(obj.get("amount_total") or 0).isdigit() else 0,
                 "checkout_id": obj.get("id", ""),
                 "payment_id": obj.get("payment_intent") or "",
             },
         )
     if kind == "invoice.paid":
         return ProviderEvent(
-            event["id"],
+            event_id,
             INVOICE_PAID,
             {
                 "tenant_id": meta.get("tenant_id", ""),
@@ -157,7 +169,7 @@ def _event(event: dict[str, Any]) -> ProviderEvent:
                 "provider_invoice_id": obj.get("id"),
             },
         )
-    return ProviderEvent(event.get("id", ""), "other", {"type": kind})
+    return ProviderEvent(event_id, "other", {"type": kind})
 
 
 # --- Stripe -----------------------------------------------------------------------------------------------------
@@ -244,7 +256,7 @@ class StripeProvider:
             stripe.Webhook.construct_event(payload, signature, self.webhook_secret)  # the library's check
         except (stripe.SignatureVerificationError, ValueError):
             raise invalid_signature() from None
-        return _event(json.loads(payload))
+        return _parsed(payload)
 
 
 _override: list[PaymentProvider] = []

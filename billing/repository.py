@@ -636,7 +636,7 @@ def unpaid_due_before(before: str) -> list[dict[str, Any]]:
     out, cursor = [], None
     while True:
         page = table.query(
-            scope=QueryScope("", table.name, "", UNPAID_PK, ""), limit=100, cursor=cursor, sk_between=("", before)
+            scope=QueryScope("", table.name, "", UNPAID_PK, ""), limit=100, cursor=cursor, sk_between=("0", before)
         )
         out += page.items
         if not page.cursor:

@@ -14,7 +14,7 @@ from cloudkida import clock
 from cloudkida.errors import NotFound, ValidationFailed
 
 
-def _checked_month(month: str | None) -> str:
+def month_checked(month: str | None) -> str:
     month = month or month_of(clock.now())
     if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12:
         raise ValidationFailed("A month is written YYYY-MM.", code="invalid_month", details={"month": month[:20]})
@@ -23,23 +23,23 @@ def _checked_month(month: str | None) -> str:
 
 def usage_month(*, tenant_id: str, month: str | None = None) -> MonthUsage:
     """The tenant's month (totals and a series by day) from its aggregates: one Query, never a Scan."""
-    return repo.month_usage(tenant_id, _checked_month(month))
+    return repo.month_usage(tenant_id, month_checked(month))
 
 
 def usage_breakdown(*, tenant_id: str, month: str | None = None, by: str) -> list[tuple[str, dict[str, int]]]:
     """The month's counters by ``user`` or ``lab`` (the first 100)."""
     if by not in {"user", "lab"}:
         raise ValidationFailed("by is user or lab.", code="invalid_breakdown")
-    rows, _cursor = repo.breakdown(tenant_id, _checked_month(month), by.upper())
+    rows, _cursor = repo.breakdown(tenant_id, month_checked(month), by.upper())
     return rows
 
 
 def usage_events(*, tenant_id: str, month: str | None = None, limit: int = 50, cursor: str | None = None):
-    return repo.events_page(tenant_id, _checked_month(month), limit=limit, cursor=cursor)
+    return repo.events_page(tenant_id, month_checked(month), limit=limit, cursor=cursor)
 
 
 def usage_for_user(*, tenant_id: str, user_id: str, month: str | None = None) -> dict[str, int]:
-    return repo.user_month(tenant_id, _checked_month(month), user_id)
+    return repo.user_month(tenant_id, month_checked(month), user_id)
 
 
 def billing_state(*, tenant_id: str) -> BillingState:
@@ -47,7 +47,7 @@ def billing_state(*, tenant_id: str) -> BillingState:
 
 
 def limit_alerts(*, tenant_id: str, month: str | None = None) -> list[dict]:
-    return repo.alerts(tenant_id, _checked_month(month))
+    return repo.alerts(tenant_id, month_checked(month))
 
 
 def wallet_get(*, tenant_id: str, owner: str) -> Wallet:
@@ -64,7 +64,7 @@ def invoice_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) 
 
 
 def invoice_get(*, tenant_id: str, month: str) -> Invoice:
-    invoice = repo.invoice_get(tenant_id, _checked_month(month))
+    invoice = repo.invoice_get(tenant_id, month_checked(month))
     if invoice is None:
         raise NotFound("No such invoice.", code="invoice_not_found")
     return invoice
@@ -104,7 +104,7 @@ def margin_report(*, month: str | None = None) -> MarginReport:
     """Revenue, cost and margin per tenant and per plan for a month (system admins). Cost is the tenant's lab
     AWS spend plus its share of the platform's own cost (CLOUDKIDA_BILLING_PLATFORM_COST_USD, shared by lab
     minutes: a tenant that ran no labs is charged no share). Two reads per tenant."""
-    month = _checked_month(month)
+    month = month_checked(month)
     report = MarginReport(month)
     for tenant in tenants_all():
         totals = repo.month_total(tenant.tenant_id, month)

@@ -119,6 +119,7 @@ def price_add(
         extra_seat_cents=extra_seat_cents,
         aws_markup_percent=aws_markup_percent,
     )
+    price_seed()  # the table says in full what was in force before this row
     if not repo.price_put(price):
         raise Conflict("That plan already has prices from that date.", code="price_exists")
     logger.info("price added", extra={"plan": plan, "effective_from": str(effective_from), "actor": actor})
@@ -136,8 +137,10 @@ def price_table(*, max_age: float = 60.0) -> list[Price]:
     if cached and now - cached[0] < max_age:
         return cached[1]
     rows = repo.price_rows()
-    have = {p.plan for p in rows}
-    rows += [p for p in price_seed_rows() if p.plan not in have]
+    earliest = {}
+    for p in rows:
+        earliest[p.plan] = min(earliest.get(p.plan, p.effective_from), p.effective_from)
+    rows += [p for p in price_seed_rows() if earliest.get(p.plan, date.max) > p.effective_from]
     _price_cache["rows"] = (now, rows)
     return rows
 

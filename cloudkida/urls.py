@@ -12,6 +12,8 @@ from accounts import cognito_emulator
 from accounts.operators import OperatorCallbackView, OperatorLoginView
 from accounts.urls import api_urlpatterns as account_apis
 from accounts.urls import page_urlpatterns as account_pages
+from billing.urls import api_urlpatterns as billing_apis
+from billing.urls import page_urlpatterns as billing_pages
 from cloudkida.apis import ApiRootApi
 from cloudkida.health import healthz
 from labs.urls import api_urlpatterns as lab_apis
@@ -26,6 +28,7 @@ api_v1 = [
     *tenant_apis,
     *account_apis,
     *lab_apis,
+    *billing_apis,
 ]
 
 urlpatterns = [
@@ -39,6 +42,7 @@ urlpatterns = [
     path("", include("tenants.page_urls")),
     path("", include(account_pages)),
     path("", include(lab_pages)),
+    path("", include(billing_pages)),
 ]
 
 urlpatterns += staticfiles_urlpatterns()  # local runs only: it serves nothing unless DEBUG is on
