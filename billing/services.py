@@ -466,11 +466,19 @@ def holds_release_stale(*, tenant_id: str, now: datetime) -> int:
     return sum(1 for hold in stale if _release_if_stale(tenant_id, hold["SK"], now))
 
 
-def hold_bind(*, tenant_id: str, user_id: str, lab_id: str, session_id: str) -> bool:
-    """The start's hold becomes the session's (idempotent: False if there is none to move)."""
+def hold_bind(
+    *, tenant_id: str, user_id: str, lab_id: str, session_id: str, requested_at: datetime | None = None
+) -> bool:
+    """The start's hold becomes the session's (idempotent: False if there is none to move). With
+    ``requested_at`` (reconciliation, when the ``started`` listener did not run) only a hold made just before
+    that session was requested is taken: a later start of the same lab keeps its own."""
     sk = repo.hold_start_sk(user_id, lab_id)
     hold = repo.hold_get(tenant_id, sk)
     if hold is None:
+        return False
+    if requested_at is not None and not (
+        requested_at.timestamp() - 300 <= int(hold["created_at"]) <= requested_at.timestamp() + 1
+    ):
         return False
     attributes = {k: v for k, v in hold.items() if k not in {"PK", "SK", "version"}}
     return repo.hold_bind(tenant_id, sk, session_id, {**attributes, "session_id": session_id})
@@ -482,6 +490,14 @@ def hold_settle(*, session: LabSession) -> bool:
     tenant_id = session.tenant_id
     sk = repo.join(repo.HOLD, session.session_id)
     hold = repo.hold_get(tenant_id, sk)
+    if hold is None and hold_bind(
+        tenant_id=tenant_id,
+        user_id=session.user_id,
+        lab_id=session.lab_id,
+        session_id=session.session_id,
+        requested_at=session.requested_at,
+    ):
+        hold = repo.hold_get(tenant_id, sk)
     if hold is None:
         return False
     reserved = int(hold["amount_cents"])
