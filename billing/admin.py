@@ -15,9 +15,9 @@ from django.urls import path, reverse
 
 from billing import selectors, services
 from billing.domain import InvoiceStatus, usd
-from cloudkida.errors import ApplicationError
-from cloudkida.ids import new_ulid
-from tenants.selectors import tenant_find
+from cloudkida.errors import ApplicationError, NotFound
+from cloudkida.ids import is_ulid, new_ulid
+from tenants.selectors import tenant_find, tenant_get
 
 
 def billing_admin_urls(site):
@@ -109,7 +109,13 @@ def prices_view(site, request):
 
 
 def _tenant(request):
+    """The tenant named by id, slug or organisation name (None if there is none)."""
     query = (request.GET.get("tenant") or request.POST.get("tenant") or "").strip()
+    if is_ulid(query):
+        try:
+            return tenant_get(tenant_id=query), query
+        except NotFound:
+            return None, query
     return (tenant_find(query=query) if query else None), query
 
 
