@@ -20,7 +20,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchmarks import deploy, identity, labs, load, onboarding, portal, repository  # noqa: E402
+from benchmarks import billing, deploy, identity, labs, load, onboarding, portal, repository  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SUITES = {
@@ -29,6 +29,7 @@ SUITES = {
     "identity": identity,
     "portal": portal,
     "labs": labs,
+    "billing": billing,
     "deploy": deploy,
     "load": load,
 }
