@@ -175,7 +175,8 @@ def run() -> dict:
         "billing",
         f"  DynamoDB requests per usage event, 1,000 / 100,000 events      {small['per_event']:.2f} / "
         f"{large['per_event']:.2f}  {small['operations']}",
-        f"  DynamoDB requests per month read, 1,000 / 100,000 events       {small['month_read']} / {large['month_read']}",
+        f"  DynamoDB requests per month read, 1,000 / 100,000 events       {small['month_read']} / "
+        f"{large['month_read']}",
         f"  DynamoDB requests per tenant, month-end invoicing, 100 / 1,000  {few['mean']:.2f} / {many['mean']:.2f}",
         f"  tenant listing for month-end, 100 / 1,000 tenants              {few['listing']} / {many['listing']} Query",
     ]
