@@ -67,3 +67,22 @@ def fake_provider():
     providers.use(adapter)
     yield adapter
     providers.use(None)
+
+
+def one_of_every_billing_kind(tenant_id: str, user_id: str) -> None:
+    """Through billing's own services, leave the tenant at least one item of every tenant-owned billing kind:
+    a metered session (event, month and day totals, breakdowns), limits and an alert, a wallet with entries,
+    a start's hold and a session's hold, and an issued invoice with its unpaid marker."""
+    from billing import services  # lazy: imported by tests of other apps that need only this helper
+
+    month = clock.now().strftime("%Y-%m")
+    services.limits_set(tenant_id=tenant_id, monthly_limit_cents=1, user_monthly_limit_cents=0, actor="test")
+    start = clock.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    services.session_meter(ended_session(tenant_id, user_id, minutes=1500, start=start))
+    services.credits_add(tenant_id=tenant_id, owner=user_id, amount_cents=10_000, key="grant:every-kind", kind="grant")
+    services.wallet_reserve(tenant_id=tenant_id, owner=user_id, user_id=user_id, lab_id="held", amount_cents=300)
+    services.wallet_reserve(tenant_id=tenant_id, owner=user_id, user_id=user_id, lab_id="bound", amount_cents=300)
+    services.hold_bind(tenant_id=tenant_id, user_id=user_id, lab_id="bound", session_id=new_ulid())
+    from tenants.selectors import tenant_get  # lazy: as above
+
+    services.invoice_generate(tenant=tenant_get(tenant_id=tenant_id), month=month)
