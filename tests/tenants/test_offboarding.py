@@ -22,9 +22,9 @@ from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get, tenant_list
 from tenants.services import domain_add, tenant_branding_asset_upload, tenant_offboard, tenant_register
+from tests.billing.conftest import one_of_every_billing_kind
 from tests.conftest import tid
 from tests.fixtures_platform import REGISTRATION
-from tests.billing.conftest import one_of_every_billing_kind
 from tests.labs.conftest import one_of_every_labs_kind
 
 pytestmark = pytest.mark.usefixtures("platform")
