@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
-from accounts.selectors import user_find
+from accounts.selectors import user_counts, user_find
 from billing import providers
 from billing import repository as repo
 from billing.domain import (
@@ -622,9 +622,10 @@ def invoice_lines(usage: MonthUsage, price: Price, *, mode: str = "invoice") -> 
 
 def invoice_generate(*, tenant: Tenant, month: str, rows: list[Price] | None = None, issue: bool = True) -> Invoice:
     """The tenant's invoice for ``month`` (idempotent: a second run finds the first's and, if it is still a
-    draft, issues it). Lines come from the month's aggregates (one Query) at the prices in force on the
-    month's first day."""
+    draft, issues it). The month's seats are metered first (its active users now, once per month); lines
+    come from the month's aggregates (one Query) at the prices in force on the month's first day."""
     existing = None
+    seats_meter(tenant_id=tenant.tenant_id, month=month, seats=user_counts(tenant_id=tenant.tenant_id)[0])
     usage = repo.month_usage(tenant.tenant_id, month)
     state = repo.state_get(tenant.tenant_id)
     price = price_in_force(plan_of(tenant), month_start(month), rows)
@@ -857,7 +858,7 @@ def _dunning_email(tenant: Tenant, invoice: Invoice, *, refused: bool) -> None:
 
 
 def seats_meter(*, tenant_id: str, month: str, seats: int) -> str:
-    """Record the month's seats (active users) once per month."""
+    """Record the month's seats (active users when it is invoiced) once per month."""
     return usage_record(
         tenant_id=tenant_id, key=f"seats:{month}", kind=UsageKind.SEATS, quantity=seats, at=clock.now(), month=month
     )
