@@ -38,7 +38,7 @@ def billed(site):
 
 
 def test_a_tenant_admin_reads_usage_prints_an_invoice_and_buys_credits(site, browser, billed):
-    acme, month = billed
+    acme, _month = billed
     sign_in(browser, site, "acme", "admin@acme.example", PASSWORD)
     page = browser.page
     page.get_by_role("link", name="Billing").click()
