@@ -179,9 +179,12 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(self, *, api_key: str | None = None, webhook_secret: str | None = None):
+        api_key = api_key or settings.CLOUDKIDA_STRIPE_SECRET_KEY
         self.webhook_secret = webhook_secret or settings.CLOUDKIDA_STRIPE_WEBHOOK_SECRET
+        if not (api_key and self.webhook_secret):  # an empty secret would make any signature "valid"
+            raise ServiceUnavailable("Payments are not configured.", code="payments_not_configured")
         self.client = stripe.StripeClient(
-            api_key or settings.CLOUDKIDA_STRIPE_SECRET_KEY,
+            api_key,
             http_client=stripe.RequestsClient(timeout=10),
             max_network_retries=2,
         )

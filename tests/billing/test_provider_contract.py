@@ -170,3 +170,12 @@ def test_an_invoice_paid_webhook_names_the_tenant_and_month(adapter):
     ).encode()
     event = provider.webhook_event(payload=payload, signature=providers.fake_signature(payload, secret=SECRET))
     assert (event.kind, event.data["tenant_id"], event.data["month"]) == (providers.INVOICE_PAID, TENANT, "2026-03")
+
+
+def test_stripe_without_its_keys_refuses_rather_than_accepting_any_signature(settings):
+    from cloudkida.errors import ServiceUnavailable
+
+    settings.CLOUDKIDA_STRIPE_SECRET_KEY, settings.CLOUDKIDA_STRIPE_WEBHOOK_SECRET = "sk_test_x", ""
+    with pytest.raises(ServiceUnavailable) as refused:
+        providers.StripeProvider()
+    assert refused.value.code == "payments_not_configured"
