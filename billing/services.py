@@ -170,7 +170,6 @@ class PriceBook:
             "monthly_fee_usd": Decimal(price.platform_fee_cents) / 100,
             "extra_lab_minute_usd": price.extra_lab_minute_usd,
             "included_lab_minutes": price.included_lab_minutes,
-            "seats": price.included_seats,
         }
 
 

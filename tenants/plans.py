@@ -2,8 +2,8 @@
 limits and (later) billing.
 
 Prices here are the DEFAULTS in US dollars that seed billing's price table. Billing keeps prices as data with
-effective dates and registers a ``tenants.ports.PriceBook``; ``plan_list`` and ``plan_for`` show the prices in
-force through it (this app never imports billing). The API rate limits of each tier stay in
+effective dates and registers a ``tenants.ports.PriceBook``; ``plan_list`` (the sign-up page, the plans API) shows
+the prices in force through it (this app never imports billing); ``plan_for`` serves limits and keeps the table's. The API rate limits of each tier stay in
 ``settings.CLOUDKIDA_TIER_LIMITS`` (the core's bootstrap builds the API Gateway usage plans from them, and
 the core cannot import this app); ``Plan.rate_limits`` reads them from there, so there is one source.
 """
@@ -114,14 +114,13 @@ def _priced(plan: Plan) -> Plan:
         monthly_fee_usd=Decimal(current["monthly_fee_usd"]).quantize(Decimal("0.01")),
         extra_lab_minute_usd=Decimal(current["extra_lab_minute_usd"]),
         included_lab_minutes=int(current["included_lab_minutes"]),
-        seats=int(current["seats"]),
     )
 
 
 def plan_for(tier: Tier | str) -> Plan:
-    """The plan of a tier with the prices in force (a tier the table does not know is a programming error:
-    KeyError)."""
-    return _priced(PLANS[Tier(tier)])
+    """The plan of a tier, for its limits (seats, custom domains) and name: the table's own figures, read
+    without a request (a tier the table does not know is a programming error: KeyError)."""
+    return PLANS[Tier(tier)]
 
 
 def plan_list() -> list[Plan]:

@@ -49,8 +49,8 @@ class PriceBook(Protocol):
     """The prices in force (registered by billing, which keeps them as data with effective dates)."""
 
     def current(self, tier: str) -> dict | None:
-        """``{"monthly_fee_usd", "extra_lab_minute_usd", "included_lab_minutes", "seats"}`` in force today for
-        the tier, or None to keep the plan table's defaults."""
+        """``{"monthly_fee_usd", "extra_lab_minute_usd", "included_lab_minutes"}`` in force today for the tier,
+        or None to keep the plan table's defaults."""
 
 
 _members: list[TenantMembers] = []

@@ -180,3 +180,21 @@ def _start_request(tenant_id):
 
     lab = Lab(lab_id="lab-a", owner="", slug="a", title="A", duration_minutes=60)
     return ports.StartRequest(tenant_id, "u1", lab, "us-east-1", 60, 5.0)
+
+
+def test_the_plan_cards_and_the_plans_api_show_the_prices_in_force_through_the_port():
+    from django.test import Client
+
+    services.price_add(
+        plan="standard",
+        effective_from=clock.now().date() - timedelta(days=1),
+        platform_fee_cents=31900,
+        included_lab_minutes=12000,
+        included_seats=250,
+        extra_lab_minute_usd=Decimal("0.035"),
+        actor="test",
+    )
+    plans = {p["tier"]: p for p in Client().get("/api/v1/plans").json()["results"]}
+    assert (plans["standard"]["monthly_fee_usd"], plans["standard"]["extra_lab_minute_usd"]) == ("319.00", "0.035")
+    assert plans["standard"]["included_lab_minutes"] == 12000 and plans["basic"]["monthly_fee_usd"] == "49.00"
+    assert "Standard — $319.00/month, 12,000 lab minutes" in Client().get("/signup/").content.decode()
