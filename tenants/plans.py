@@ -1,11 +1,12 @@
 """The one tier table: what each tier includes and what it costs, for the sign-up page, the API, seat
-limits and (later) billing.
+limits and billing.
 
-Prices here are the DEFAULTS in US dollars that seed billing's price table. Billing keeps prices as data with
-effective dates and registers a ``tenants.ports.PriceBook``; ``plan_list`` (the sign-up page, the plans API) shows
-the prices in force through it (this app never imports billing); ``plan_for`` serves limits and keeps the table's. The API rate limits of each tier stay in
-``settings.CLOUDKIDA_TIER_LIMITS`` (the core's bootstrap builds the API Gateway usage plans from them, and
-the core cannot import this app); ``Plan.rate_limits`` reads them from there, so there is one source.
+Prices here are the DEFAULTS in US dollars that seed billing's price table. Billing keeps prices as data
+with effective dates and registers a ``tenants.ports.PriceBook``; ``plan_list`` (the sign-up page, the plans
+API) shows the prices in force through it (this app never imports billing); ``plan_for`` serves limits and
+keeps the table's own figures. The API rate limits of each tier stay in ``settings.CLOUDKIDA_TIER_LIMITS``
+(the core's bootstrap builds the API Gateway usage plans from them, and the core cannot import this app);
+``Plan.rate_limits`` reads them from there, so there is one source.
 """
 
 from __future__ import annotations
