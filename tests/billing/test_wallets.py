@@ -115,3 +115,17 @@ def test_the_holds_never_let_the_balance_go_below_zero():
         services.wallet_reserve(tenant_id=acme, owner="u1", user_id="u1", lab_id="lab-a", amount_cents=COST)
     assert refused.value.details == {"needed_cents": COST, "balance_cents": COST - 1}
     assert repo.hold_get(acme, repo.hold_start_sk("u1", "lab-a")) is None
+
+
+def test_the_demo_learner_of_make_run_gets_credit_once(deployed_platform, settings):
+    from accounts.demo import seed_demo_tenants
+    from billing.demo import seed_billing
+
+    seed_demo_tenants()
+    assert seed_billing(settings.CLOUDKIDA_DEFAULT_TENANT)[0].startswith("granted")
+    assert seed_billing(settings.CLOUDKIDA_DEFAULT_TENANT)[0].startswith("found")
+    learners = tid("learners")
+    from accounts.selectors import user_get_by_email
+
+    lee = user_get_by_email(tenant_id=learners, email="learner@example.com")
+    assert selectors.wallet_get(tenant_id=learners, owner=lee.user_id).balance_cents == 2000
