@@ -15,10 +15,11 @@ class BillingConfig(AppConfig):
         from billing.jobs import SCHEDULES
         from cloudkida import bootstrap, events, navigation, resources
         from cloudkida.admin import Section
-        from cloudkida.navigation import ADMINS, EVERYONE, NavItem
+        from cloudkida.navigation import ADMINS, TENANT_USER, NavItem
         from labs import ports as lab_ports
         from tenants import ports as tenant_ports
 
+        LEARNERS = frozenset({TENANT_USER})
         for kind in ITEM_KINDS:
             register(kind)
         for schedule in SCHEDULES:
@@ -30,7 +31,8 @@ class BillingConfig(AppConfig):
         events.declare(*EVENT_TYPES)
         navigation.add(
             NavItem("Billing", "/billing/", roles=ADMINS, order=60),
-            NavItem("Credits", "/billing/credits/", roles=EVERYONE, order=61),
+            NavItem("Credits", "/billing/credits/", roles=ADMINS, order=61),
+            NavItem("Usage & credits", "/billing/credits/", roles=LEARNERS, order=30),
         )
         admin.site.add_section(
             Section(

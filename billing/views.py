@@ -128,17 +128,13 @@ def invoice_csv(request, month: str):
 def credits_page(request):
     principal = request.principal
     tenant = request.tenant
+    usage = selectors.usage_for_user(tenant_id=tenant.tenant_id, user_id=principal.subject)
     if tenant.is_default:
         owner = principal.subject
     elif principal.role is Role.TENANT_ADMIN:
         owner = services.TENANT_WALLET
-    else:
-        return render(
-            request,
-            "errors/error.html",
-            {"status": 403, "message": "Your organisation's credits are managed by its administrators."},
-            status=403,
-        )
+    else:  # an organisation's learner: its own usage; the organisation pays
+        return render(request, "portal/billing/my_usage.html", {"minutes": usage.get("lab_minutes", 0)})
     error = ""
     if request.method == "POST":
         try:
@@ -158,7 +154,6 @@ def credits_page(request):
             error = failure.message
     wallet = selectors.wallet_get(tenant_id=tenant.tenant_id, owner=owner)
     entries = selectors.wallet_ledger(tenant_id=tenant.tenant_id, owner=owner, limit=20).items
-    usage = selectors.usage_for_user(tenant_id=tenant.tenant_id, user_id=principal.subject)
     return render(
         request,
         "portal/billing/credits.html",
