@@ -145,6 +145,11 @@ def price_table(*, max_age: float = 60.0) -> list[Price]:
     return rows
 
 
+def price_cache_clear() -> None:
+    """Forget the process's copy of the price table (tests; a price added here clears it too)."""
+    _price_cache.clear()
+
+
 def price_in_force(plan: str, on: date, rows: list[Price] | None = None) -> Price:
     """The row of ``plan`` with the latest ``effective_from`` on or before ``on``."""
     rows = price_table() if rows is None else rows
