@@ -3,10 +3,11 @@ events in the table (must be equal: the aggregates, not the events, are read and
 tenant for month-end invoicing at 100 and 1,000 tenants (must be equal: O(1) per tenant).
 
 Counts, not times, each with the process's tenant cache emptied first (cold: the tenant's record is read
-again), so they do not depend on when a cache entry expires. The events are written straight into the tenant's partition (a benchmark cannot meter
-100,000 lab sessions through labs; metering only reads and writes the aggregates); the tenants are records
-written through the tenants repository (no user pools or onboarding: invoicing reads none of them). The
-tenant listing (one Query per 100 tenants) is reported on its own, beside the per-tenant figure.
+again), so they do not depend on when a cache entry expires. The events are written straight into the
+tenant's partition (a benchmark cannot meter 100,000 lab sessions through labs; metering only reads and
+writes the aggregates); the tenants are records written through the tenants repository (no user pools or
+onboarding: invoicing reads none of them). The tenant listing (one Query per 100 tenants) is reported on its
+own, beside the per-tenant figure.
 """
 
 from __future__ import annotations
