@@ -200,6 +200,14 @@ ROUTES: tuple[Route, ...] = (
         {"GET": rule(TA, key=Scope.READ), "POST": rule(TA, key=Scope.ADMIN)},
     ),
     Route("lti-platform-detail", "/api/v1/lti-platforms/{platform_id}", {"DELETE": rule(TA, key=Scope.ADMIN)}),
+    # Billing (billing.apis). Usage and invoices: the organisation's for admins and read keys, a learner's own
+    # usage; credits: a learner's own wallet in the shared tenant, the organisation's for its admins (a
+    # write key may start a checkout for it). The provider's webhook is public: its signature is the check.
+    Route("usage", "/api/v1/usage", {"GET": rule(TA, TU, key=Scope.READ)}),
+    Route("invoice-list", "/api/v1/invoices", {"GET": rule(TA, key=Scope.READ)}),
+    Route("invoice-detail", "/api/v1/invoices/{month}", {"GET": rule(TA, key=Scope.READ)}),
+    Route("credits", "/api/v1/credits", {"GET": rule(TA, TU, key=Scope.READ), "POST": rule(TA, TU, key=Scope.WRITE)}),
+    Route("billing-webhook", "/api/v1/billing/webhook", {"POST": PUBLIC}),
     # The account pool: system admins act; support reads.
     Route("lab-account-list", "/api/v1/lab-accounts", {"GET": rule(SA, CS)}),
     Route("lab-account-detail", "/api/v1/lab-accounts/{account_id}", {"GET": rule(SA, CS)}),

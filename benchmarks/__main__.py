@@ -20,7 +20,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchmarks import deploy, identity, integrations, labs, load, onboarding, portal, repository  # noqa: E402
+from benchmarks import billing, deploy, identity, integrations, labs, load, onboarding, portal, repository  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SUITES = {
@@ -30,6 +30,7 @@ SUITES = {
     "portal": portal,
     "labs": labs,
     "integrations": integrations,
+    "billing": billing,
     "deploy": deploy,
     "load": load,
 }

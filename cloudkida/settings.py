@@ -521,3 +521,26 @@ if IS_PRODUCTION and CLOUDKIDA_ADMIN_PASSWORD_LOGIN:
     raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_ADMIN_PASSWORD_LOGIN is local-only")
 CLOUDKIDA_ADMIN_OIDC_LOGIN_URL = "/admin/oidc/login/"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"] if CLOUDKIDA_ADMIN_PASSWORD_LOGIN else []
+
+# --- Billing (billing/) ---------------------------------------------------------------------------------------
+# The payment provider: "fake" (make run and tests: no network) or "stripe". Production refuses the fake one. The
+# Stripe keys come from the environment, never the repo; without them the Stripe adapter refuses every call and
+# every webhook (503), so the app still starts and serves everything but payments.
+CLOUDKIDA_BILLING_PROVIDER = _env("CLOUDKIDA_BILLING_PROVIDER", "stripe" if IS_PRODUCTION else "fake")
+CLOUDKIDA_STRIPE_SECRET_KEY = _env("CLOUDKIDA_STRIPE_SECRET_KEY", "")
+CLOUDKIDA_STRIPE_WEBHOOK_SECRET = _env("CLOUDKIDA_STRIPE_WEBHOOK_SECRET", "")
+# The fake provider signs its webhooks with this (HMAC-SHA256), so its events are verified like Stripe's.
+CLOUDKIDA_FAKE_PROVIDER_SECRET = _env("CLOUDKIDA_FAKE_PROVIDER_SECRET", "whsec_fake_local_only")
+if IS_PRODUCTION and CLOUDKIDA_BILLING_PROVIDER != "stripe":
+    raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_BILLING_PROVIDER must be stripe")
+# A lab that ends within this many minutes of being ready is free (its reservation is refunded whole).
+CLOUDKIDA_BILLING_FREE_MINUTES = int(_env("CLOUDKIDA_BILLING_FREE_MINUTES", "3") or 3)
+# Days after an invoice's due date before its tenant is warned, then days after the warning before the
+# tenant's lab starts are refused (its data and portal stay).
+CLOUDKIDA_BILLING_GRACE_DAYS = int(_env("CLOUDKIDA_BILLING_GRACE_DAYS", "7") or 7)
+CLOUDKIDA_BILLING_REFUSE_AFTER_WARNING_DAYS = int(_env("CLOUDKIDA_BILLING_REFUSE_AFTER_WARNING_DAYS", "7") or 7)
+CLOUDKIDA_BILLING_DUE_DAYS = int(_env("CLOUDKIDA_BILLING_DUE_DAYS", "14") or 14)  # invoice issue → due date
+# The platform's own monthly AWS cost in USD (shared among tenants by lab minutes in the margin report).
+CLOUDKIDA_BILLING_PLATFORM_COST_USD = _env("CLOUDKIDA_BILLING_PLATFORM_COST_USD", "0") or "0"
+# How far back (hours) the reconciliation job looks for ended sessions that no listener metered.
+CLOUDKIDA_BILLING_RECONCILE_HOURS = int(_env("CLOUDKIDA_BILLING_RECONCILE_HOURS", "48") or 48)

@@ -11,6 +11,8 @@ from django.views.generic import RedirectView
 from accounts import cognito_emulator
 from accounts.urls import api_urlpatterns as account_apis
 from accounts.urls import page_urlpatterns as account_pages
+from billing.urls import api_urlpatterns as billing_apis
+from billing.urls import page_urlpatterns as billing_pages
 from cloudkida.apis import ApiRootApi
 from cloudkida.health import healthz
 from cloudkida.lazy import lazy_view
@@ -42,6 +44,7 @@ api_v1 = [
     *tenant_apis,
     *account_apis,
     *lab_apis,
+    *billing_apis,
 ]
 
 urlpatterns = [
@@ -55,6 +58,7 @@ urlpatterns = [
     path("", include("tenants.page_urls")),
     path("", include(account_pages)),
     path("", include(lab_pages)),
+    path("", include(billing_pages)),
 ]
 
 urlpatterns += staticfiles_urlpatterns()  # local runs only: it serves nothing unless DEBUG is on

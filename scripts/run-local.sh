@@ -42,6 +42,7 @@ grep localaws: "$STATE/localaws.log" || true
 "$PY" manage.py bootstrap
 "$PY" manage.py seed_demo
 "$PY" manage.py seed_labs
+"$PY" manage.py seed_billing
 
 ADMIN_PASSWORD=$("$PY" -c 'import json,sys;print(json.load(open(sys.argv[1]))["password"])' "$STATE/demo-credentials.json")
 cat <<MSG

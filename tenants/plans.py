@@ -1,19 +1,22 @@
 """The one tier table: what each tier includes and what it costs, for the sign-up page, the API, seat
-limits and (later) billing.
+limits and billing.
 
-Prices are DEFAULTS in US dollars. Billing will make prices data with effective dates; until then this
-table is what a new sign-up is quoted. The API rate limits of each tier stay in
-``settings.CLOUDKIDA_TIER_LIMITS`` (the core's bootstrap builds the API Gateway usage plans from them, and
-the core cannot import this app); ``Plan.rate_limits`` reads them from there, so there is one source.
+Prices here are the DEFAULTS in US dollars that seed billing's price table. Billing keeps prices as data
+with effective dates and registers a ``tenants.ports.PriceBook``; ``plan_list`` (the sign-up page, the plans
+API) shows the prices in force through it (this app never imports billing); ``plan_for`` serves limits and
+keeps the table's own figures. The API rate limits of each tier stay in ``settings.CLOUDKIDA_TIER_LIMITS``
+(the core's bootstrap builds the API Gateway usage plans from them, and the core cannot import this app);
+``Plan.rate_limits`` reads them from there, so there is one source.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
 
+from tenants import ports
 from tenants.domain import Isolation, Tier
 
 
@@ -102,11 +105,25 @@ PLANS: dict[Tier, Plan] = {
 }
 
 
+def _priced(plan: Plan) -> Plan:
+    book = ports.price_book()
+    current = book.current(plan.tier.value) if book else None
+    if not current:
+        return plan
+    return replace(
+        plan,
+        monthly_fee_usd=Decimal(current["monthly_fee_usd"]).quantize(Decimal("0.01")),
+        extra_lab_minute_usd=Decimal(current["extra_lab_minute_usd"]),
+        included_lab_minutes=int(current["included_lab_minutes"]),
+    )
+
+
 def plan_for(tier: Tier | str) -> Plan:
-    """The plan of a tier (a tier the table does not know is a programming error: KeyError)."""
+    """The plan of a tier, for its limits (seats, custom domains) and name: the table's own figures, read
+    without a request (a tier the table does not know is a programming error: KeyError)."""
     return PLANS[Tier(tier)]
 
 
 def plan_list() -> list[Plan]:
-    """Every plan, cheapest first."""
-    return [PLANS[t] for t in Tier]
+    """Every plan with the prices in force, cheapest first."""
+    return [_priced(PLANS[t]) for t in Tier]

@@ -38,7 +38,7 @@ def _actor(request) -> str:
 
 
 class PlanListApi(APIView):
-    """Every plan (tier) with what it includes and its default price in US dollars."""
+    """Every plan (tier) with what it includes and its price in force today, in US dollars."""
 
     class OutputSerializer(serializers.Serializer):
         tier = serializers.CharField()

@@ -45,7 +45,16 @@ class AdminPanel(Protocol):
         """``{"title", "columns": [...], "rows": [[...]], "more": "<text or empty>"}``."""
 
 
+class PriceBook(Protocol):
+    """The prices in force (registered by billing, which keeps them as data with effective dates)."""
+
+    def current(self, tier: str) -> dict | None:
+        """``{"monthly_fee_usd", "extra_lab_minute_usd", "included_lab_minutes"}`` in force today for the tier,
+        or None to keep the plan table's defaults."""
+
+
 _members: list[TenantMembers] = []
+_price_books: list[PriceBook] = []
 _listeners: list[TenantListener] = []
 _panels: list[AdminPanel] = []
 
@@ -76,3 +85,11 @@ def add_listener(listener: TenantListener) -> None:
 
 def listeners() -> list[TenantListener]:
     return list(_listeners)
+
+
+def register_price_book(book: PriceBook) -> None:
+    _price_books[:] = [book]
+
+
+def price_book() -> PriceBook | None:
+    return _price_books[0] if _price_books else None

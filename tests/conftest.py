@@ -148,10 +148,11 @@ def aws_env(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _process_caches():
-    """Every test starts with empty per-process caches (tenants, users, keys)."""
+    """Every test starts with empty per-process caches (tenants, users, keys, prices)."""
     from accounts.api_keys import api_key_cache_clear
     from accounts.selectors import authorization_cache_forget
     from accounts.tokens import operator_cache_clear, verified_tokens_clear
+    from billing.services import price_cache_clear
     from tenants import provisioning
     from tenants.selectors import tenant_cache_clear
 
@@ -162,6 +163,7 @@ def _process_caches():
         api_key_cache_clear()
         operator_cache_clear()
         verified_tokens_clear()
+        price_cache_clear()
 
     clear()
     yield

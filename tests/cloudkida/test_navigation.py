@@ -15,13 +15,15 @@ def test_admins_and_learners_see_the_entries_for_their_role_in_order_with_the_cu
         "Policies",
         "Labs",
         "Live sessions",
+        "Billing",
+        "Credits",
         "API keys",
         "Webhooks",
         "Audit log",
         "Settings",
     ]
     assert [i["label"] for i in admin if i["current"]] == ["Live sessions"]
-    assert [i["label"] for i in learner] == ["Home", "Labs"]
+    assert [i["label"] for i in learner] == ["Home", "Labs", "Usage & credits"]
     assert [i["label"] for i in learner if i["current"]] == ["Labs"]
     assert navigation.for_role(None, "/") == []
 

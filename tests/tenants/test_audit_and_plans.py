@@ -82,7 +82,7 @@ def test_audit_details_read_as_sentences_and_labelled_values():
     assert event_summary(invited) == "Invited a@b.example as TenantUser"
 
 
-def test_the_tier_table_covers_every_tier_and_takes_rate_limits_from_settings(settings):
+def test_the_tier_table_covers_every_tier_and_takes_rate_limits_from_settings(settings, moto):  # prices: DynamoDB
     assert set(PLANS) == set(Tier) and [p.tier for p in plan_list()] == list(Tier)
     assert set(settings.CLOUDKIDA_TIER_LIMITS) == {t.value for t in Tier}
     fees = [p.monthly_fee_usd for p in plan_list()]
@@ -95,7 +95,7 @@ def test_the_tier_table_covers_every_tier_and_takes_rate_limits_from_settings(se
     assert plan_for("basic").rate_limits == {"rate": 1, "burst": 2, "quota_per_day": 3}
 
 
-def test_plans_are_public():
+def test_plans_are_public(moto):  # the plan cards read the prices in force (billing's table)
     response = APIClient().get("/api/v1/plans")
     assert response.status_code == 200
     plans = response.json()["results"]

@@ -24,6 +24,7 @@ from labs.lti import platforms as lti_platforms
 from tenants import provisioning, repository
 from tenants.selectors import tenant_get, tenant_list
 from tenants.services import domain_add, tenant_branding_asset_upload, tenant_offboard, tenant_register
+from tests.billing.conftest import one_of_every_billing_kind
 from tests.conftest import tid
 from tests.fixtures_platform import REGISTRATION
 from tests.labs.conftest import one_of_every_labs_kind
@@ -101,6 +102,7 @@ def _one_of_every_kind(slug: str = "globex") -> str:
     policy_set(tenant_id=tenant_id, expected_version=0, max_concurrent_labs=2)
     policy_set(tenant_id=tenant_id, group_id=group.group_id, expected_version=0, max_concurrent_labs=2)
     one_of_every_labs_kind(tenant_id, learner.user_id)
+    one_of_every_billing_kind(tenant_id, learner.user_id)
     _key, raw = api_key_create(tenant_id=tenant_id, name="ci", scope="read", created_by="test")
     repository.host_put(tenant_id, "learn.globex.example", verified=True)
     domain_add(tenant_id=tenant_id, domain="pending.globex.example", actor="test")  # a claim, not verified
