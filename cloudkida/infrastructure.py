@@ -259,6 +259,7 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
                 "cognito-idp:AdminUpdateUserAttributes",
                 "cognito-idp:AdminUserGlobalSignOut",
                 "cognito-idp:AdminSetUserPassword",
+                "cognito-idp:SetUICustomization",
                 "cognito-idp:CreateGroup",
                 "cognito-idp:DeleteGroup",
                 "cognito-idp:ListUsers",

@@ -417,6 +417,9 @@ CLOUDKIDA_SCOPED_CREDENTIALS_SECONDS = int(_env("CLOUDKIDA_SCOPED_CREDENTIALS_SE
 # Development and tests only: Cognito's hosted UI emulated over the local emulator's Cognito API
 # (accounts/cognito_emulator.py), at <CLOUDKIDA_COGNITO_EMULATOR_URL>/<hosted-UI domain>/. Production refuses it.
 CLOUDKIDA_COGNITO_EMULATOR = _env_bool("CLOUDKIDA_COGNITO_EMULATOR", not IS_PRODUCTION)
+# Each tenant's colours and logo on Cognito's hosted UI (SetUICustomization per app client); moto lacks the
+# call, and locally the emulator renders the branding itself.
+CLOUDKIDA_COGNITO_UI_CUSTOMIZATION = _env_bool("CLOUDKIDA_COGNITO_UI_CUSTOMIZATION", IS_PRODUCTION)
 CLOUDKIDA_COGNITO_EMULATOR_URL = _env(
     "CLOUDKIDA_COGNITO_EMULATOR_URL", f"http://localhost:{_env('CLOUDKIDA_PORT', '8000')}/_cognito"
 )

@@ -159,3 +159,22 @@ def _reencode(image: Any, fmt: str) -> bytes:
             image = image.convert("RGBA")
         image.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+# Cognito's hosted UI takes CSS for a fixed set of classes (and a logo of at most 100 KB, PNG or JPEG).
+HOSTED_UI_LOGO_MAX_BYTES = 100 * 1024
+HOSTED_UI_LOGO_TYPES = frozenset({"image/png", "image/jpeg"})
+
+
+def hosted_ui_css(brand: dict) -> str:
+    """The tenant's colours as CSS for Cognito's hosted UI (its ``-customizable`` classes only)."""
+    primary, accent = brand["primary_color"], brand["accent_color"]
+    return "\n".join(
+        (
+            f".banner-customizable {{ background-color: {primary}; }}",
+            f".submitButton-customizable {{ background-color: {primary}; border-color: {primary}; }}",
+            f".submitButton-customizable:hover {{ background-color: {accent}; border-color: {accent}; }}",
+            f".inputField-customizable:focus {{ border-color: {primary}; }}",
+            f".redirect-customizable {{ color: {accent}; }}",
+        )
+    )

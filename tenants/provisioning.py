@@ -264,6 +264,14 @@ def hosted_ui_url(domain: str) -> str:
     return f"https://{domain}.auth.{settings.AWS_REGION}.amazoncognito.com"
 
 
+def set_hosted_ui_branding(pool_id: str, client_id: str, *, css: str, logo: bytes | None) -> None:
+    """The tenant's look on Cognito's hosted UI for its own app client (SetUICustomization)."""
+    kwargs: dict[str, Any] = {"UserPoolId": pool_id, "ClientId": client_id, "CSS": css}
+    if logo:
+        kwargs["ImageFile"] = logo
+    aws.client("cognito-idp").set_ui_customization(**kwargs)
+
+
 def remove_pool(pool_id: str) -> None:
     cognito = aws.client("cognito-idp")
     try:

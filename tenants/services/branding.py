@@ -9,17 +9,29 @@ new URL (caches never show a stale logo) and the record names the object it show
 from __future__ import annotations
 
 import hashlib
+import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.base import ContentFile
 
 from cloudkida import assets
 from cloudkida.errors import ValidationFailed
-from tenants.branding import ASSETS, check_image, validate_fields
+from tenants import provisioning
+from tenants.branding import (
+    ASSETS,
+    HOSTED_UI_LOGO_MAX_BYTES,
+    HOSTED_UI_LOGO_TYPES,
+    check_image,
+    hosted_ui_css,
+    validate_fields,
+)
 from tenants.domain import Tenant
-from tenants.selectors import tenant_get
+from tenants.selectors import branding_for, tenant_get
 from tenants.services.management import audit
 from tenants.services.records import tenant_update
+
+logger = logging.getLogger(__name__)
 
 
 def assets_storage():
@@ -36,6 +48,28 @@ def assets_storage():
     )
 
 
+def hosted_ui_branding_apply(tenant: Tenant) -> bool:
+    """Show the tenant's colours (and its logo, if PNG or JPEG of at most 100 KB) on Cognito's hosted UI
+    for its app client, when ``CLOUDKIDA_COGNITO_UI_CUSTOMIZATION`` is on (production; locally the hosted-UI
+    emulator renders the branding itself). A refusal is logged: the branding is saved and shows everywhere
+    else, and the next change tries again. Returns whether the hosted UI was updated."""
+    pool_id, client_id = tenant.identity.get("user_pool_id", ""), tenant.identity.get("client_id", "")
+    if not settings.CLOUDKIDA_COGNITO_UI_CUSTOMIZATION or not pool_id or not client_id:
+        return False
+    logo = None
+    key = tenant.branding.get("logo_key", "")
+    if key and tenant.branding.get("logo_type") in HOSTED_UI_LOGO_TYPES:
+        with assets_storage().open(key) as stored:
+            data = stored.read()
+        logo = data if len(data) <= HOSTED_UI_LOGO_MAX_BYTES else None
+    try:
+        provisioning.set_hosted_ui_branding(pool_id, client_id, css=hosted_ui_css(branding_for(tenant)), logo=logo)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("hosted UI branding not applied", extra={"tenant_id": tenant.tenant_id, "error": str(error)})
+        return False
+    return True
+
+
 def tenant_branding_update(*, tenant_id: str, actor: str, expected_version: int, **fields: str) -> Tenant:
     """Change display name, colours (hex), support email and URL, login-page message (plain text, at most
     500 characters); "" clears a field so CloudKida's default applies. Optimistic locking on the tenant."""
@@ -47,6 +81,7 @@ def tenant_branding_update(*, tenant_id: str, actor: str, expected_version: int,
     branding = {k: v for k, v in {**tenant.branding, **cleaned}.items() if v != ""}
     updated = tenant_update(tenant=tenant, branding=branding)
     audit(tenant_id, "branding.updated", actor, fields=sorted(cleaned))
+    hosted_ui_branding_apply(updated)
     return updated
 
 
@@ -73,6 +108,7 @@ def tenant_branding_asset_upload(*, tenant_id: str, asset: str, data: bytes, act
         height=image.height,
         bytes=len(image.data),
     )
+    hosted_ui_branding_apply(updated)
     return updated
 
 
@@ -88,4 +124,5 @@ def tenant_branding_asset_remove(*, tenant_id: str, asset: str, actor: str) -> T
     updated = tenant_update(tenant=tenant, branding=branding)
     assets_storage().delete(key)
     audit(tenant_id, "branding.asset_removed", actor, asset=asset)
+    hosted_ui_branding_apply(updated)
     return updated

@@ -157,3 +157,57 @@ def test_a_new_logo_replaces_the_old_object_and_delete_goes_back_to_the_default(
     assert [k.rsplit("/", 1)[-1].split("-")[0] for k in keys()] == ["favicon"]
     assert APIClient(HTTP_HOST="acme.localhost").get("/branding/logo").status_code == 404
     assert acme.put("/api/v1/tenant/branding/banner", {}, format="multipart").status_code == 404
+
+
+def test_production_puts_the_tenants_colours_and_logo_on_its_cognito_hosted_ui(acme, settings):
+    """moto does not implement SetUICustomization, so Cognito's answer comes from a botocore Stubber on the
+    app's own client (the request is still validated against Cognito's API model); what it carries is ours."""
+    from botocore.stub import Stubber
+
+    settings.CLOUDKIDA_COGNITO_UI_CUSTOMIZATION = True
+    identity = tenant_get(tenant_id=tid("acme")).identity
+    cognito = aws.client("cognito-idp")
+    sent: list[dict] = []
+
+    def capture(params, **kwargs):
+        sent.append(dict(params))
+
+    cognito.meta.events.register("provide-client-params.cognito-idp.SetUICustomization", capture)
+    try:
+        with Stubber(cognito) as stub:
+            for _ in range(2):
+                stub.add_response("set_ui_customization", {"UICustomization": {"UserPoolId": identity["user_pool_id"]}})
+            version = acme.get("/api/v1/tenant/branding").json()["version"]
+            changed = acme.patch(
+                "/api/v1/tenant/branding", {"primary_color": "#aa2200", "version": version}, format="json"
+            )
+            assert changed.status_code == 200, changed.json()
+            assert upload(acme, "logo", image("PNG"), "logo.png").status_code == 200
+            stub.assert_no_pending_responses()
+    finally:
+        cognito.meta.events.unregister("provide-client-params.cognito-idp.SetUICustomization", capture)
+    colours, with_logo = sent
+    for call in sent:
+        assert (call["UserPoolId"], call["ClientId"]) == (identity["user_pool_id"], identity["client_id"])
+        assert ".banner-customizable { background-color: #aa2200; }" in call["CSS"]
+    assert "ImageFile" not in colours and with_logo["ImageFile"].startswith(b"\x89PNG")
+
+
+def test_the_hosted_ui_is_left_alone_locally_and_a_refusal_never_loses_the_branding(acme, settings):
+    from botocore.stub import Stubber
+
+    cognito = aws.client("cognito-idp")
+    with Stubber(cognito) as stub:  # no response queued: any Cognito call would fail the request
+        version = acme.get("/api/v1/tenant/branding").json()["version"]
+        assert (
+            acme.patch(
+                "/api/v1/tenant/branding", {"accent_color": "#ff8800", "version": version}, format="json"
+            ).status_code
+            == 200
+        )
+        settings.CLOUDKIDA_COGNITO_UI_CUSTOMIZATION = True
+        stub.add_client_error("set_ui_customization", "InvalidParameterException", "bad CSS")
+        version = acme.get("/api/v1/tenant/branding").json()["version"]
+        saved = acme.patch("/api/v1/tenant/branding", {"primary_color": "#00aa00", "version": version}, format="json")
+        stub.assert_no_pending_responses()
+    assert saved.status_code == 200 and saved.json()["primary_color"] == "#00aa00"
