@@ -196,8 +196,12 @@ def test_the_stack_deploys_to_moto_and_the_app_runs_on_what_it_created(empty_acc
                 infrastructure.tables.ensure_table_settings(spec)
     out = io.StringIO()
     call_command("bootstrap", stdout=out)
-    created = [line for line in out.getvalue().splitlines() if line.startswith("created")]
-    assert [line.split()[1:3] for line in created] == [["platform", "record"], ["default", "tenant"]], out.getvalue()
+    created = [line.split() for line in out.getvalue().splitlines() if line.startswith("created")]
+    # Data only: the platform record, the shared tenant and billing's seed prices; no AWS resource.
+    assert [c[1:3] for c in created if c[1] != "price"] == [["platform", "record"], ["default", "tenant"]], (
+        out.getvalue()
+    )
+    assert {c[2] for c in created if c[1] == "price"} >= {"basic", "standard", "premium", "platinum"}
     assert tenant_get_by_slug(slug=settings.CLOUDKIDA_DEFAULT_TENANT).status is TenantStatus.ACTIVE
 
     # 3. The smoke test: health, then a sign-up onboarded by the state machine the stack created.
