@@ -271,6 +271,11 @@ SPECTACULAR_SETTINGS = {
         "LabStatusEnum": "labs.domain.LabStatus",
         "LabSessionStateEnum": "labs.domain.SessionState",
         "LabAccountStateEnum": "labs.domain.AccountState",
+        "KeyScopeEnum": ["read", "write", "admin"],
+        "WebhookEndpointStatusEnum": ["active", "disabled"],
+        "WebhookDeliveryStatusEnum": ["pending", "delivered", "failed"],
+        "InvoiceStatusEnum": ["draft", "issued", "paid", "void", "uncollectible"],
+        "UsageScopeEnum": ["tenant", "user"],
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -31,6 +31,9 @@ RUNTIME_ONLY |= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # Granted for `zappa manage <stage> collectstatic`, which runs in the Lambda at deploy time (Django's own command;
 # tests/deploy/test_static_files.py runs it, from test code, so the recorder does not count it).
 RUNTIME_ONLY |= {"s3:GetObject"}
+# django-ses reads the send quota to pace itself in production (AWS_SES_AUTO_THROTTLE); tests turn that off, as
+# moto's quota of one message a second would pace the suite.
+RUNTIME_ONLY |= {"ses:GetSendQuota"}
 # Callers that never run in the Lambda: the hosted-UI emulator is routed only when CLOUDKIDA_COGNITO_EMULATOR
 # is on (local runs and tests; production settings refuse it), and operator_token is a command for local runs.
 LOCAL_ONLY_CALLERS = ("accounts.cognito_emulator:", "accounts.management.commands.operator_token:")
