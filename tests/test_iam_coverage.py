@@ -34,6 +34,9 @@ RUNTIME_ONLY |= {"s3:GetObject"}
 # django-ses reads the send quota to pace itself in production (AWS_SES_AUTO_THROTTLE); tests turn that off, as
 # moto's quota of one message a second would pace the suite.
 RUNTIME_ONLY |= {"ses:GetSendQuota"}
+# Production only, and moto lacks it: tests/tenants/test_branding.py answers SetUICustomization with a botocore
+# Stubber, whose before-call handler answers before the recorder's sees the call.
+RUNTIME_ONLY |= {"cognito-idp:SetUICustomization"}
 # Callers that never run in the Lambda: the hosted-UI emulator is routed only when CLOUDKIDA_COGNITO_EMULATOR
 # is on (local runs and tests; production settings refuse it), and operator_token is a command for local runs.
 LOCAL_ONLY_CALLERS = ("accounts.cognito_emulator:", "accounts.management.commands.operator_token:")
