@@ -206,7 +206,7 @@ class People:
                 "slug": slug,
                 "admin_email": f"admin@{slug}.example",
                 "admin_name": f"Admin {n}",
-                "tier": "premium" if n % 2 else "basic",
+                "tier": "premium" if n % 2 else "standard",  # seats for 50 people each (Basic has 25)
                 "country": "IN",
             }
             answer = api.post(self.stack.url("/api/v1/registrations"), json=body, timeout=30)
