@@ -66,6 +66,7 @@ ITEM_KINDS = (
     ItemKind("lti-platform", CONTROL, TENANT, "LTIPLAT#", "LTIPLAT", "a tenant's learning platform (LTI 1.3)"),
     ItemKind("lti-link", TENANT_DATA, TENANT, TENANT_PARTITION, "LTILINK#", "where a learner's lab grade goes"),
     ItemKind("lti-state", CONTROL, PLATFORM, "LTISTATE#", "LTISTATE", "an LTI login's state or nonce (TTL)"),
+    ItemKind("lti-grade-retry", CONTROL, TENANT, "LTIGRADE#PENDING", "", "a score a platform did not take yet"),
     ItemKind("lab-session", TENANT_DATA, TENANT, TENANT_PARTITION, "SESSION#", "a learner's lab session"),
     ItemKind("lab-step", TENANT_DATA, TENANT, TENANT_PARTITION, "LABSTEP#", "a session workflow step's outcome"),
     ItemKind("lab-active", TENANT_DATA, TENANT, TENANT_PARTITION, "LABACTIVE#", "a learner's running sessions"),

@@ -44,6 +44,14 @@ def check_drift(event: Any = None, context: Any = None) -> dict:
     return {"quarantined": _services().drift_check()}
 
 
+def retry_grades(event: Any = None, context: Any = None) -> dict:
+    if not apps.ready:
+        django.setup()
+    from labs.lti.services import grades_retry  # lazy: pylti1p3 only when grades are waiting
+
+    return grades_retry()
+
+
 SCHEDULES = (
     Schedule(
         "labs_expire_sessions", "rate(1 minute)", "labs.jobs.expire_sessions", "End sessions past their deadline."
@@ -58,6 +66,9 @@ SCHEDULES = (
         "Keep every region's pool between its targets.",
     ),
     Schedule("labs_retry_cleanups", "rate(15 minutes)", "labs.jobs.retry_cleanups", "Retry failed account cleanups."),
+    Schedule(
+        "labs_retry_grades", "rate(15 minutes)", "labs.jobs.retry_grades", "Send again scores a platform did not take."
+    ),
     Schedule(
         "labs_check_drift",
         "rate(1 hour)",

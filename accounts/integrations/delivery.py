@@ -151,35 +151,54 @@ class Outcome:
     error: str = ""
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST ``body`` to ``url`` through the checks above; never raises for the endpoint's faults."""
-    started = time.monotonic()
+class BlockedRequest(requests.ConnectionError):
+    """A library's request to an address CloudKida may not call (raised like any connection failure)."""
+
+
+def _pinned(session: requests.Session, url: str) -> tuple[str, str]:
+    """Resolve and check ``url``'s host once; mount the pinning adapter on ``session``; return the URL to
+    call (the checked address) and the ``Host`` header (the name). BlockedDestination if refused."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        ip = resolve(host, port)
-    except BlockedDestination as error:
-        return Outcome(None, 0, f"blocked: {error}")
+    ip = resolve(host, port)
     ip_host = f"[{ip}]" if ":" in ip else ip
     target = f"{parts.scheme}://{ip_host}:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
-    host_header = host if parts.port is None else f"{host}:{port}"
-    session = requests.Session()
-    session.trust_env = False  # an environment proxy would resolve the name again
     if parts.scheme == "https":
         session.mount(f"https://{ip_host}:{port}", _PinnedAdapter(host))
-    try:
-        with session.post(
-            target,
-            data=body,
-            headers={**headers, "host": host_header},
-            timeout=(CONNECT_TIMEOUT, settings.CLOUDKIDA_WEBHOOK_TIMEOUT),
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            response.raw.read(MAX_RESPONSE_BYTES, decode_content=False)
-            return Outcome(response.status_code, int((time.monotonic() - started) * 1000))
-    except requests.RequestException as error:
-        return Outcome(None, int((time.monotonic() - started) * 1000), f"{type(error).__name__}: {error}"[:300])
-    finally:
-        session.close()
+    return target, host if parts.port is None else f"{host}:{port}"
+
+
+class GuardedSession(requests.Session):
+    """For libraries that call URLs a tenant gave us (pylti1p3's JWKS, token and grade requests): every
+    request goes through the delivery checks above — resolved once, refused unless allowed, connected to
+    the checked address — without redirects or environment proxies, and with the delivery timeouts."""
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False  # an environment proxy would resolve the name again
+
+    def request(self, method, url, *args, **kwargs):
+        try:
+            target, host_header = _pinned(self, url)
+        except BlockedDestination as error:
+            raise BlockedRequest(f"refused {urlsplit(url).hostname}: {error}") from error
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), "host": host_header}
+        kwargs["allow_redirects"] = False
+        kwargs.setdefault("timeout", (CONNECT_TIMEOUT, settings.CLOUDKIDA_WEBHOOK_TIMEOUT))
+        return super().request(method, target, *args, **kwargs)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    """POST ``body`` to ``url`` through the checks above; never raises for the endpoint's faults."""
+    started = time.monotonic()
+    with GuardedSession() as session:
+        try:
+            with session.post(url, data=body, headers=headers, stream=True) as response:
+                response.raw.read(MAX_RESPONSE_BYTES, decode_content=False)
+                return Outcome(response.status_code, int((time.monotonic() - started) * 1000))
+        except BlockedRequest as error:
+            return Outcome(None, 0, f"blocked: {error.__cause__}")
+        except requests.RequestException as error:
+            elapsed = int((time.monotonic() - started) * 1000)
+            return Outcome(None, elapsed, f"{type(error).__name__}: {error}"[:300])

@@ -428,6 +428,10 @@ class Table:
             )
             delete["ExpressionAttributeNames"] = {"#version": "version"}
             delete["ExpressionAttributeValues"] = serialize({":expected": expected_version, **(condition_values or {})})
+        elif condition:
+            delete["ConditionExpression"] = f"attribute_exists(PK) AND ({condition})"
+            if condition_values:
+                delete["ExpressionAttributeValues"] = serialize(condition_values)
         if unique or also:
             operations = [{"Delete": delete}] + [
                 {"Delete": {"TableName": self.name, "Key": serialize(u.key())}} for u in unique

@@ -7,6 +7,8 @@ Items:
 - link (tenant data): SK ``LTILINK#<user id>#<lab id>``: the platform's issuer and client id, the learner's
   ``sub`` there, the AGS endpoint claim (line item, scopes) and the tasks passed so far
 - launch state (control, platform-owned, TTL): PK ``LTISTATE#<sha256(key)>``, SK ``LTISTATE``
+- grade to retry (control, tenant-owned): PK ``LTIGRADE#PENDING``, SK ``<tid>#<user id>#<lab id>``: a score
+  the platform did not accept yet, with the first failure, attempts and the next attempt's time
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from tenants.services import audit
 
 PLATFORM, LINK, STATE = "LTIPLAT", "LTILINK", "LTISTATE"
+RETRY_PK = "LTIGRADE#PENDING"
 
 
 @dataclass
@@ -205,6 +208,78 @@ def link_passed(tenant_id: str, user_id: str, lab_id: str, task_id: str | None) 
         json.loads(item["ags"]),
         set(item.get("passed") or ()),
     )
+
+
+def link_get(tenant_id: str, user_id: str, lab_id: str) -> LtiLink | None:
+    return link_passed(tenant_id, user_id, lab_id, None)
+
+
+# --- grades to send again -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GradeRetry:
+    tenant_id: str
+    user_id: str
+    lab_id: str
+    attempts: int
+    task_count: int
+    first_failed_at: datetime
+    next_at: datetime
+
+
+def grade_retry_mark(
+    tenant_id: str, user_id: str, lab_id: str, *, error: str, task_count: int, next_at: datetime
+) -> GradeRetry:
+    """Remember that this learner's score for the lab did not reach the platform (one item per link: a later
+    failure counts an attempt; what is sent again is the link's latest score)."""
+    table, sk, now = _control(), join(tenant_id, user_id, lab_id), to_iso(clock.now())
+    existing = table.get(RETRY_PK, sk, consistent=True)
+    item = table.upsert(
+        RETRY_PK,
+        sk,
+        set_values={
+            **owner_index(tenant_id, RETRY_PK),
+            "tenant_id": tenant_id,
+            "user_id": user_id,
+            "lab_id": lab_id,
+            "error": error[:300],
+            "task_count": task_count,
+            "first_failed_at": existing["first_failed_at"] if existing else now,
+            "next_at": to_iso(next_at),
+        },
+        add={"attempts": 1},
+    )
+    return _retry(item)
+
+
+def _retry(item: dict[str, Any]) -> GradeRetry:
+    return GradeRetry(
+        item["tenant_id"],
+        item["user_id"],
+        item["lab_id"],
+        int(item["attempts"]),
+        int(item["task_count"]),
+        from_iso(item["first_failed_at"]),
+        from_iso(item["next_at"]),
+    )
+
+
+def grade_retries_due(now: datetime) -> list[GradeRetry]:
+    """Every waiting grade whose next attempt is due (one partition: failures are few and short-lived)."""
+    table = _control()
+    return [r for r in map(_retry, table.query_all(QueryScope("", table.name, "", RETRY_PK, ""))) if r.next_at <= now]
+
+
+def grade_retry_clear(retry: GradeRetry) -> None:
+    """Forget the waiting grade, unless a newer failure counted an attempt since it was read."""
+    try:
+        _control().delete(
+            RETRY_PK,
+            join(retry.tenant_id, retry.user_id, retry.lab_id),
+            condition="attempts = :cattempts",
+            condition_values={":cattempts": retry.attempts},
+        )
+    except (Conflict, NotFound):
+        pass
 
 
 # --- launch state -------------------------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException
 from pylti1p3.grade import Grade
-from pylti1p3.service_connector import ServiceConnector
 
 from accounts.selectors import group_list, user_get_by_email
 from accounts.services import group_add_member, group_create, user_create
@@ -18,8 +20,11 @@ from cloudkida.errors import ApplicationError, Conflict, PermissionDenied
 from labs.lti import platforms, tool
 from labs.selectors import lab_get_any
 from labs.services import assignment_add
+from tenants.services import audit
 
 logger = logging.getLogger(__name__)
+_UNDELIVERED = (LtiException, requests.RequestException, ValueError)  # ValueError: an answer that is not JSON
+RETRY_FIRST, RETRY_MAX, RETRY_FOR = timedelta(minutes=15), timedelta(hours=4), timedelta(days=1)
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 ACTOR = "lti"
@@ -103,7 +108,8 @@ def launch_land(*, platform: platforms.LtiPlatform, tenant_id: str, claims: dict
 
 def grade_task_checked(tenant_id: str, data: dict[str, Any]) -> bool:
     """A relayed ``task.checked`` event: send the learner's score for the lab (tasks passed of the lab's
-    tasks) to the platform they launched it from, through AGS. True if a score was sent."""
+    tasks) to the platform they launched it from, through AGS. True if a score was sent; a score the
+    platform did not take is kept to be sent again (``grades_retry``)."""
     link = platforms.link_passed(
         tenant_id, data["user_id"], data["lab_id"], data["task_id"] if data.get("passed") else None
     )
@@ -112,7 +118,20 @@ def grade_task_checked(tenant_id: str, data: dict[str, Any]) -> bool:
     platform = platforms.lti_platform_find(link.issuer, link.client_id)
     if platform is None or platform.tenant_id != tenant_id:
         return False
-    total = max(int(data.get("task_count") or 1), len(link.passed))
+    task_count = int(data.get("task_count") or 1)
+    try:
+        _send(platform, link, task_count)
+    except _UNDELIVERED as error:  # the platform's or the network's fault: send it again later
+        logger.warning("lti grade not accepted", extra={"tenant_id": tenant_id, "error": str(error)[:300]})
+        platforms.grade_retry_mark(
+            tenant_id, link.user_id, link.lab_id, error=str(error), task_count=task_count, next_at=_next_attempt(1)
+        )
+        return False
+    return True
+
+
+def _send(platform: platforms.LtiPlatform, link: platforms.LtiLink, task_count: int) -> None:
+    total = max(task_count, len(link.passed))
     done = len(link.passed) >= total
     grade = (
         Grade()
@@ -123,5 +142,51 @@ def grade_task_checked(tenant_id: str, data: dict[str, Any]) -> bool:
         .set_activity_progress("Completed" if done else "InProgress")
         .set_grading_progress("FullyGraded" if done else "Pending")
     )
-    AssignmentsGradesService(ServiceConnector(tool.registration_of(platform)), link.ags).put_grade(grade)
-    return True
+    AssignmentsGradesService(tool.connector(platform), link.ags).put_grade(grade)
+
+
+def _next_attempt(attempts: int) -> datetime:
+    """15 minutes after the first failure, doubling to at most 4 hours: about nine attempts in a day."""
+    return clock.now() + min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+
+
+def grades_retry() -> dict[str, int]:
+    """Send again every waiting score that is due (the link's latest: tasks passed since count); give up
+    after a day of failures, with an audit event the tenant's admins can see."""
+    now, report = clock.now(), {"sent": 0, "waiting": 0, "abandoned": 0, "dropped": 0}
+    for retry in platforms.grade_retries_due(now):
+        link = platforms.link_get(retry.tenant_id, retry.user_id, retry.lab_id)
+        platform = platforms.lti_platform_find(link.issuer, link.client_id) if link else None
+        if link is None or platform is None or platform.tenant_id != retry.tenant_id:
+            platforms.grade_retry_clear(retry)  # the learner was erased or the platform removed
+            report["dropped"] += 1
+            continue
+        try:
+            _send(platform, link, retry.task_count)
+        except _UNDELIVERED as error:
+            if now - retry.first_failed_at >= RETRY_FOR:
+                platforms.grade_retry_clear(retry)
+                audit(
+                    retry.tenant_id,
+                    "lti.grade_abandoned",
+                    ACTOR,
+                    user_id=retry.user_id,
+                    lab_id=retry.lab_id,
+                    attempts=retry.attempts + 1,
+                    error=str(error)[:300],
+                )
+                report["abandoned"] += 1
+            else:
+                platforms.grade_retry_mark(
+                    retry.tenant_id,
+                    retry.user_id,
+                    retry.lab_id,
+                    error=str(error),
+                    task_count=retry.task_count,
+                    next_at=_next_attempt(retry.attempts + 1),
+                )
+                report["waiting"] += 1
+            continue
+        platforms.grade_retry_clear(retry)
+        report["sent"] += 1
+    return report

@@ -15,8 +15,10 @@ from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
 from pylti1p3.registration import Registration
+from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
+from accounts.integrations.delivery import GuardedSession
 from cloudkida.errors import ServiceUnavailable
 from cloudkida.lazy import lazy_module
 from labs.lti import platforms
@@ -58,6 +60,11 @@ def tool_keys() -> tuple[str, str]:
             )
             _keys["tool"] = (private, public.decode())
         return _keys["tool"]
+
+
+def connector(platform: platforms.LtiPlatform) -> ServiceConnector:
+    """The way to the platform's services (AGS), through the same address checks as a launch."""
+    return ServiceConnector(registration_of(platform), GuardedSession())
 
 
 def registration_of(platform: platforms.LtiPlatform) -> Registration:
@@ -124,7 +131,27 @@ class DynamoLaunchDataStorage(CacheDataStorage):
 
 
 class CloudKidaLaunch(DjangoMessageLaunch):
-    """A launch whose nonce is used once (pylti1p3 accepts a replay) and whose token may be a minute off."""
+    """A launch whose nonce is used once (pylti1p3 accepts a replay), whose token may be a minute off, and
+    whose requests to the platform (its JWKS) go through the webhooks' address checks: the platform's URLs
+    are a tenant's input, so a name resolving to a private address is refused at the time of the call."""
+
+    def __init__(
+        self,
+        request,
+        tool_config,
+        session_service=None,
+        cookie_service=None,
+        launch_data_storage=None,
+        requests_session=None,
+    ):
+        super().__init__(
+            request,
+            tool_config,
+            session_service,
+            cookie_service,
+            launch_data_storage,
+            requests_session or GuardedSession(),
+        )
 
     def validate_nonce(self):
         nonce = self._get_jwt_body().get("nonce")

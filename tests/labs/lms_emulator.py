@@ -32,6 +32,7 @@ class LmsEmulator:
         self.jtis: set[str] = set()
         self.scores: list[dict] = []
         self.refusals: list[str] = []
+        self.down = False  # True: scores are answered 503, as by a platform in maintenance
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -196,6 +197,8 @@ class LmsEmulator:
         }
 
     def score(self, path: str, headers: dict, body: bytes) -> int:
+        if self.down:
+            return 503
         headers = {k.lower(): v for k, v in headers.items()}
         if headers.get("authorization", "").removeprefix("Bearer ") not in self.tokens:
             self.refusals.append("score token")

@@ -6,6 +6,7 @@ signed response; a platform of one tenant never launches into another."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -14,10 +15,11 @@ from django.test import Client
 from accounts.domain import Role
 from accounts.integrations import data_rights, webhooks
 from accounts.selectors import group_list, user_get_by_email, user_groups
-from cloudkida import aws
-from labs.lti import tool
+from cloudkida import aws, clock
+from labs.lti import platforms, services, tool
 from labs.selectors import lab_catalog
 from labs.services import lab_enable, lab_session_access, lab_session_check, lab_session_start
+from tenants import repository as tenant_repository
 from tenants.selectors import tenant_id_for_slug
 from tests.identity.conftest import bearer, login
 from tests.labs.conftest import global_lab, register
@@ -166,3 +168,65 @@ def test_a_platform_of_one_tenant_never_launches_into_another_and_bad_tokens_are
     unknown = browser.get("/lti/login", {**lms.login_initiation(login_hint="s4", target="x"), "client_id": "nope"})
     assert unknown.status_code == 400
     assert tool.RepoToolConf().get_jwks()["keys"][0]["alg"] == "RS256"
+
+
+def test_a_platform_url_that_resolves_to_a_local_address_is_not_called_in_the_production_profile(acme, lms, settings):
+    """The platform's URLs are a tenant's input: its JWKS and grade endpoints go through the webhooks'
+    address checks at the time of the call, so with loopback refused (production) nothing reaches them."""
+    tenant_id, _admin = acme
+    lab = global_lab()
+    lab_enable(tenant_id=tenant_id, lab_id=lab.lab_id, enabled=True, actor="test")
+    claims = lms.resource_link(
+        sub="s9", email="s9@uni.example", name="S Nine", lab_id=lab.lab_id, course="Cloud 9", lineitem="li-9"
+    )
+    settings.CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK = False  # what production enforces
+    refused, _form = _launch(Client(HTTP_HOST=HOST), lms, claims, login_hint="s9")
+    assert refused.status_code == 403 and b"refused" in refused.content, refused.content
+    assert user_get_by_email(tenant_id=tenant_id, email="s9@uni.example") is None
+    # Launched while loopback is allowed, the grade then goes nowhere once it is not: it waits to be sent again.
+    settings.CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK = True
+    landed, _form = _launch(Client(HTTP_HOST=HOST), lms, claims, login_hint="s9")
+    assert landed.status_code == 302, landed.content
+    student = user_get_by_email(tenant_id=tenant_id, email="s9@uni.example")
+    settings.CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK = False
+    checked = {"user_id": student.user_id, "lab_id": lab.lab_id, "task_id": "queue", "passed": True, "task_count": 2}
+    assert services.grade_task_checked(tenant_id, checked) is False
+    assert lms.scores == [] and lms.tokens == set()
+    (waiting,) = platforms.grade_retries_due(clock.now() + timedelta(minutes=15))
+    assert waiting.user_id == student.user_id and waiting.attempts == 1
+
+
+def test_a_score_the_platform_did_not_take_is_sent_again_with_backoff_then_given_up_after_a_day(acme, lms):
+    tenant_id, _admin = acme
+    lab = global_lab()
+    lab_enable(tenant_id=tenant_id, lab_id=lab.lab_id, enabled=True, actor="test")
+    claims = lms.resource_link(
+        sub="s7", email="s7@uni.example", name="S Seven", lab_id=lab.lab_id, course="Cloud 7", lineitem="li-7"
+    )
+    assert _launch(Client(HTTP_HOST=HOST), lms, claims, login_hint="s7")[0].status_code == 302
+    student = user_get_by_email(tenant_id=tenant_id, email="s7@uni.example")
+    checked = {"user_id": student.user_id, "lab_id": lab.lab_id, "passed": True, "task_count": 2}
+    start = clock.now()
+    lms.down = True  # the platform answers 503
+    assert services.grade_task_checked(tenant_id, {**checked, "task_id": "queue"}) is False
+    assert services.grades_retry() == {"sent": 0, "waiting": 0, "abandoned": 0, "dropped": 0}  # not due yet
+    with clock.frozen(start + timedelta(minutes=16)):
+        assert services.grades_retry()["waiting"] == 1  # second failure: the next attempt 30 minutes on
+        (waiting,) = platforms.grade_retries_due(clock.now() + timedelta(minutes=31))
+        assert waiting.attempts == 2 and not platforms.grade_retries_due(clock.now() + timedelta(minutes=29))
+    # Another task passes meanwhile; when the platform is back, the latest score goes, once.
+    lms.down = False
+    platforms.link_passed(tenant_id, student.user_id, lab.lab_id, "bucket")
+    with clock.frozen(start + timedelta(minutes=50)):
+        assert services.grades_retry()["sent"] == 1
+        assert services.grades_retry()["sent"] == 0
+    (score,) = lms.scores
+    assert (score["scoreGiven"], score["scoreMaximum"], score["activityProgress"]) == (2, 2, "Completed")
+    # A platform down for a day: given up, with an audit event.
+    lms.down = True
+    assert services.grade_task_checked(tenant_id, {**checked, "task_id": "queue"}) is False
+    with clock.frozen(start + timedelta(days=1, hours=1)):
+        assert services.grades_retry()["abandoned"] == 1
+        assert platforms.grade_retries_due(clock.now() + timedelta(days=2)) == []
+    events = tenant_repository.events(tenant_id, action="lti.grade_abandoned").items
+    assert any(e.action == "lti.grade_abandoned" and e.details.get("user_id") == student.user_id for e in events)

@@ -17,7 +17,7 @@ from accounts import imports
 from accounts.api_keys import api_key_create
 from accounts.integrations import webhooks
 from accounts.services import group_add_member, group_create, policy_set, user_create
-from cloudkida import assets, aws, email
+from cloudkida import assets, aws, clock, email
 from cloudkida.dynamo import Table, maintenance, registry, tables
 from cloudkida.errors import Conflict, NotFound, ValidationFailed
 from labs.lti import platforms as lti_platforms
@@ -132,6 +132,9 @@ def _one_of_every_kind(slug: str = "globex") -> str:
     lti_platforms.link_put(
         lti_platforms.LtiLink(tenant_id, learner.user_id, "lab-1", platform.issuer, platform.client_id, "sub-1", {})
     )
+    lti_platforms.grade_retry_mark(
+        tenant_id, learner.user_id, "lab-1", error="503", task_count=1, next_at=clock.now()
+    )  # a score waiting to be sent again
     client = APIClient(HTTP_HOST="api.localhost", HTTP_X_API_KEY=raw)
     # An idempotent POST leaves a replayable answer in the tenant's partition (the key is read-only:
     # the refusal is not kept, so use an admin-scoped key for a stored 201).

@@ -1,4 +1,4 @@
-"""Run the labs job `check_drift` once (what the schedule in zappa_settings.json runs in production)."""
+"""Run the labs job `check_drift` once (what its schedule in the generated stack runs in production)."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Run the labs job `expire_sessions` once (what the schedule in zappa_settings.json runs in production)."""
+"""Run the labs job `expire_sessions` once (what its schedule in the generated stack runs in production)."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Run the labs job `replenish_pool` once (what the schedule in zappa_settings.json runs in production)."""
+"""Run the labs job `replenish_pool` once (what its schedule in the generated stack runs in production)."""
 
 import json
 
