@@ -14,6 +14,7 @@ from accounts.forms import LearnerSignupForm
 from accounts.portal import session_principal
 from accounts.selectors import group_list, policy_for_user, user_counts, user_groups, user_seats
 from accounts.services import learner_register
+from cloudkida import navigation
 from cloudkida.errors import ApplicationError
 from cloudkida.identity.principal import Role
 from cloudkida.tenancy import ADMIN
@@ -94,6 +95,7 @@ def dashboard(request):
             "active_admins": active_admins,
             "groups": groups,
             "seats": user_seats(tenant_id=tenant_id),
+            "summaries": navigation.summaries(tenant_id),
         },
     )
 

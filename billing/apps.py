@@ -15,7 +15,7 @@ class BillingConfig(AppConfig):
         from billing.jobs import SCHEDULES
         from cloudkida import bootstrap, events, navigation, resources
         from cloudkida.admin import Section
-        from cloudkida.navigation import ADMINS, TENANT_USER, NavItem
+        from cloudkida.navigation import ADMINS, TENANT_USER, NavItem, Summary
         from labs import ports as lab_ports
         from tenants import ports as tenant_ports
 
@@ -34,6 +34,7 @@ class BillingConfig(AppConfig):
             NavItem("Credits", "/billing/credits/", roles=ADMINS, order=61),
             NavItem("Usage & credits", "/billing/credits/", roles=LEARNERS, order=30),
         )
+        navigation.add_summary(Summary("This month", "/billing/", "billing.summaries.this_month", order=40))
         admin.site.add_section(
             Section(
                 "billing",

@@ -12,7 +12,7 @@ class LabsConfig(AppConfig):
         from accounts.integrations import webhooks
         from cloudkida import events, navigation, resources, workflows
         from cloudkida.admin import Section
-        from cloudkida.navigation import ADMINS, EVERYONE, NavItem
+        from cloudkida.navigation import ADMINS, EVERYONE, NavItem, Summary
         from labs import events as lab_events
         from labs.admin import labs_admin_urls
         from labs.jobs import SCHEDULES
@@ -29,6 +29,7 @@ class LabsConfig(AppConfig):
             NavItem("Labs", "/labs/", roles=EVERYONE, order=20),
             NavItem("Live sessions", "/labs/live/", roles=ADMINS, order=25),
         )
+        navigation.add_summary(Summary("Running labs", "/labs/live/", "labs.summaries.running", order=30))
         workflows.register(sessions.PROVISIONING, record_failure=sessions.provisioning_record_failure)
         workflows.register(sessions.ENDING, record_failure=sessions.ending_record_failure)
         workflows.register(pool.CLEANUP, record_failure=pool.cleanup_record_failure)

@@ -20,6 +20,10 @@ from tests.portal import set_password, signed_in
 pytestmark = pytest.mark.django_db
 
 
+def _figure(page: str, label: str) -> str:
+    return page.split(f'<div class="label">{label}</div><div class="value">')[1].split("<")[0]
+
+
 def _portal(slug: str, email: str) -> Client:
     """Signed in for real: the user's own password through the tenant's hosted UI (tests/portal.py)."""
     set_password(slug, email)
@@ -51,8 +55,13 @@ def test_a_learner_starts_a_lab_from_its_page_and_sees_status_time_and_access(fe
     admin = _portal("acme", "admin@acme.example")
     live = admin.get("/labs/live/").content.decode()
     assert lab.title in live and "READY" in live
+    home = admin.get("/").content.decode()  # the dashboard's figures come from labs and billing
+    assert "Running labs" in home and _figure(home, "Running labs") == "1" and "lab minutes" in home
+    register("globex")  # another tenant's dashboard counts none of acme's sessions
+    assert _figure(_portal("globex", "admin@globex.example").get("/").content.decode(), "Running labs") == "0"
     assert admin.post(f"/labs/sessions/{session_id}/end/", {"next": "live"}).status_code == 302
     assert "No labs are running." in admin.get("/labs/live/").content.decode()
+    assert _figure(admin.get("/").content.decode(), "Running labs") == "0"
     anonymous = Client(HTTP_HOST="acme.localhost").get("/labs/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
 
