@@ -153,7 +153,7 @@ class LabFields(serializers.Serializer):
     budget_usd = serializers.FloatField(min_value=0.01, max_value=1000, required=False)
     tasks = serializers.ListField(child=serializers.DictField(), max_length=20, required=False)
     template = serializers.CharField(
-        max_length=400_000, required=False, help_text="The lab's CloudFormation template (YAML or JSON)."
+        max_length=51_200, required=False, help_text="The lab's CloudFormation template (YAML or JSON)."
     )
 
 

@@ -332,7 +332,7 @@ def stack_create(shard: Shard, account_id: str, *, region: str, name: str, templ
     try:
         cfn.create_stack(
             StackName=name,
-            TemplateURL=template_url(template_key),
+            TemplateBody=read_template(template_key),  # inline: a lab account cannot read our bucket
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
             OnFailure="DELETE",
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],

@@ -3,7 +3,7 @@
 Calls made *inside* a lab account — stacks, checks, cleanup — run on that account's roles
 (``OrganizationAccountAccessRole``, ``CloudKidaCleanup``, the learner role), which CloudKida assumes: the
 Lambda role needs only the right to assume them. What it calls itself is the pool's organization (the
-platform's own, or a shard's through its ``CloudKidaPoolAdmin`` role), template validation, Cost
+platform's own, or a shard's through its ``CloudKidaPoolAdmin`` role), template validation and reads, Cost
 Explorer, the aws-nuke CodeBuild project and the pool's CloudWatch metric.
 """
 
@@ -57,6 +57,14 @@ def statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
             "Action": ["cloudformation:ValidateTemplate", "ce:GetCostAndUsage", "cloudwatch:PutMetricData"],
             "Resource": "*",
+        },
+        {
+            # CloudKida's own labs' templates: read for ValidateTemplate (the caller needs read access to the
+            # URL) and to pass them inline to a lab account's CreateStack (a tenant's are under tenants/*).
+            "Sid": "LabPlatformTemplates",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": f"arn:{PARTITION}:s3:::{settings.CLOUDKIDA_ASSETS_BUCKET}/platform/labs/*",
         },
         {
             "Sid": "LabCleanupBuilds",

@@ -27,7 +27,7 @@ from tenants.services import audit
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SERVICE_RE = re.compile(r"^[a-z0-9-]{2,40}$")
 TASK_ID_RE = re.compile(r"^[a-z0-9-]{1,40}$")
-MAX_TEMPLATE_BYTES = 400_000
+MAX_TEMPLATE_BYTES = 51_200  # CloudFormation's limit for a template passed inline (TemplateBody)
 MAX_TASKS = 20
 EDITABLE = (
     "title",

@@ -89,6 +89,12 @@ def test_a_tenant_admin_authors_publishes_assigns_and_watches(world):
         "/api/v1/labs", {"title": "Bad", "slug": "bad", "template": "not: [a template", "tasks": TASKS}, format="json"
     )
     assert bad.status_code == 201  # a draft may hold anything; publishing validates
+    huge = admin.post(
+        "/api/v1/labs",
+        {"title": "Huge", "slug": "huge", "template": "#" * 51_201, "tasks": TASKS},
+        format="json",
+    )  # over what CloudFormation takes inline, which is how a lab account gets it
+    assert huge.status_code == 400 and huge.json()["code"] in {"invalid_template", "validation_failed"}, huge.json()
     refused = admin.post(f"/api/v1/labs/{bad.json()['lab_id']}/publish")
     assert refused.status_code == 400 and refused.json()["code"] == "invalid_template"
     created = admin.post(
