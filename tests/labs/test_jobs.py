@@ -25,7 +25,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_labs_job_is_a_rule_of_the_committed_stack_and_none_is_a_zappa_event():
     names = sorted(s.name for s in resources.schedules() if s.command.startswith("labs.jobs."))
     assert names == sorted(
-        ["labs_check_drift", "labs_check_spend", "labs_expire_sessions", "labs_replenish_pool", "labs_retry_cleanups"]
+        [
+            "labs_check_drift",
+            "labs_check_spend",
+            "labs_expire_sessions",
+            "labs_replenish_pool",
+            "labs_retry_cleanups",
+            "labs_retry_grades",
+        ]
     )
     config = json.loads((ROOT / "zappa_settings.json").read_text())
     for stage in config.values():
