@@ -67,6 +67,7 @@ ITEM_KINDS = (
     ItemKind(
         "webhook-delivery", TENANT_DATA, TENANT, TENANT_PARTITION, "WHDEL#", "an event's delivery to an endpoint (TTL)"
     ),
+    ItemKind("identity-provider", TENANT_DATA, TENANT, TENANT_PARTITION, "IDP#", "an OIDC/SAML provider (no secret)"),
 )
 
 # How the audit log reads accounts' actions ({detail} placeholders; see tenants.audit).
@@ -98,4 +99,9 @@ AUDIT_ACTIONS = {
     "webhook.endpoint_disabled": "A webhook endpoint was disabled: {reason}",
     "webhook.secret_rotated": "Rotated a webhook endpoint's secret",
     "webhook.redelivered": "Redelivered a webhook delivery",
+    "sso.provider_created": "Connected the identity provider {display_name} ({provider_type})",
+    "sso.provider_updated": "Changed an identity provider ({fields})",
+    "sso.provider_deleted": "Disconnected the identity provider {display_name}",
+    "sso.user_linked": "Linked {email} to a single sign-on identity",
+    "sso.user_created": "{email} joined through single sign-on as {role}",
 }
