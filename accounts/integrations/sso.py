@@ -225,6 +225,17 @@ def provider_get(*, tenant_id: str, provider_name: str) -> IdentityProvider:
     return found
 
 
+def callback_url(*, tenant) -> str:
+    """The redirect URI the organisation registers at its identity provider: the hosted UI's
+    ``/oauth2/idpresponse`` (its local emulation in development)."""
+    identity = tenant.identity
+    if settings.CLOUDKIDA_COGNITO_EMULATOR and identity.get("hosted_ui_domain"):
+        return (
+            f"{settings.CLOUDKIDA_COGNITO_EMULATOR_URL.rstrip('/')}/{identity['hosted_ui_domain']}/oauth2/idpresponse"
+        )
+    return identity.get("authorization_endpoint", "").replace("/oauth2/authorize", "/oauth2/idpresponse")
+
+
 def providers_for_client(*, client_id: str) -> list[IdentityProvider]:
     """The identity providers an app client offers (its tenant's; none for an unknown client)."""
     tenant_id = tenant_for_client(client_id=client_id)
