@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
         from accounts import events as account_events
         from accounts import imports, invitations
         from accounts.admin import api_keys_panel, people_panel
-        from accounts.integrations import webhooks
+        from accounts.integrations import federation, webhooks
         from accounts.services import TenantMembers
         from cloudkida import apidocs, email, events, jobs, navigation, resources
         from cloudkida.navigation import ADMINS, NavItem
@@ -23,6 +23,7 @@ class AccountsConfig(AppConfig):
         events.set_recorder(webhooks.record)
         resources.register_queue(webhooks.QUEUE)
         resources.register_schedule(webhooks.SCHEDULE)
+        resources.register_cognito_triggers(*federation.LAMBDA_CONFIG_KEYS)
         jobs.register(imports.JOB, imports.run_slice)
         email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)

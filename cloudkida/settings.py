@@ -470,6 +470,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Integrations: webhooks -------------------------------------------------------------------------------------
 # Webhook deliveries may go to loopback addresses over plain http (a developer's or a test's local receiver).
 # Private, link-local and other non-public addresses are refused everywhere; production refuses this too.
+# The Lambda function (name) Cognito invokes for the user-pool triggers apps register (single sign-on's
+# PreSignUp/PostConfirmation) on the pools CloudKida creates at run time (Platinum pools, new pooled shards);
+# the template wires its own pooled pool. Empty: no triggers (local runs: the hosted-UI emulator runs them).
+CLOUDKIDA_COGNITO_TRIGGER_FUNCTION = _env("CLOUDKIDA_COGNITO_TRIGGER_FUNCTION", "")
 CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK = _env_bool("CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK", not IS_PRODUCTION)
 if IS_PRODUCTION and CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK:
     raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK is development-only")
