@@ -205,3 +205,49 @@ def test_a_trigger_refuses_a_provider_of_another_tenant():
     }
     with pytest.raises(federation.SignInRefused):
         federation.run_trigger(event)
+
+
+def test_the_settings_page_connects_and_disconnects_a_provider(idp):
+    import html
+
+    from tests.portal import set_password, signed_in
+
+    register("initech")
+    set_password("initech", "admin@initech.example")
+    admin = signed_in("initech", "admin@initech.example")
+    page = html.unescape(admin.get("/settings/").content.decode())
+    assert "Single sign-on" in page and "/oauth2/idpresponse" in page and "No identity provider" in page
+    bad = admin.post(
+        "/settings/sso",
+        {
+            "display_name": "Initech",
+            "issuer": "https://10.0.0.1/x",
+            "client_id": "c",
+            "client_secret": "s",
+            "default_role": "TenantUser",
+        },
+    )
+    assert bad.status_code == 400 and "not allowed" in html.unescape(bad.content.decode())
+    made = admin.post(
+        "/settings/sso",
+        {
+            "display_name": "Initech Okta",
+            "issuer": idp,
+            "client_id": "c",
+            "client_secret": "s",
+            "email_domains": "initech.example, initech.test",
+            "default_role": "TenantAdmin",
+        },
+        follow=True,
+    )
+    assert made.status_code == 200 and "Continue with Initech Okta" in html.unescape(made.content.decode())
+    (provider,) = bearer(login("initech", "admin@initech.example")).get("/api/v1/identity-providers").json()["results"]
+    assert (
+        provider["email_domains"] == ["initech.example", "initech.test"] and provider["default_role"] == "TenantAdmin"
+    )
+    offered = Client(HTTP_HOST="initech.localhost:8000")
+    path, fields = _authorize_url(offered)
+    assert b"Continue with Initech Okta" in offered.get(path, fields, HTTP_HOST="localhost").content
+    gone = admin.post(f"/settings/sso/{provider['provider_name']}/remove", follow=True)
+    assert gone.status_code == 200 and "No identity provider" in html.unescape(gone.content.decode())
+    assert b"Initech Okta" not in offered.get(path, fields, HTTP_HOST="localhost").content
