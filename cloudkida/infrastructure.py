@@ -844,6 +844,7 @@ def _template(config: StackConfig) -> dict[str, Any]:
         "ControlTable": {"Value": {"Ref": "ControlTable"}},
         "TenantDataTable": {"Value": {"Ref": "TenantDataTable"}},
         "AssetsBucket": {"Value": {"Ref": "AssetsBucket"}},
+        "PooledUserPool": {"Value": {"Ref": "PooledUserPool"}},
         "LambdaRoleArn": {"Value": {"Fn::GetAtt": ["LambdaRole", "Arn"]}},
         "TenantDataRoleArn": {"Value": {"Fn::GetAtt": ["TenantDataRole", "Arn"]}},
         **{_logical("StateMachine", n): {"Value": {"Ref": _logical("StateMachine", n)}} for n in render_all()},
