@@ -428,6 +428,9 @@ CLOUDKIDA_COGNITO_UI_CUSTOMIZATION = _env_bool("CLOUDKIDA_COGNITO_UI_CUSTOMIZATI
 CLOUDKIDA_COGNITO_EMULATOR_URL = _env(
     "CLOUDKIDA_COGNITO_EMULATOR_URL", f"http://localhost:{_env('CLOUDKIDA_PORT', '8000')}/_cognito"
 )
+# `make run` starts a local OIDC identity provider (oidc-provider-mock) and sets its issuer here, so seed_demo
+# connects it to the demo organisation for single sign-on (seed_demo refuses production).
+CLOUDKIDA_DEMO_OIDC_ISSUER = _env("CLOUDKIDA_DEMO_OIDC_ISSUER", "")
 CLOUDKIDA_OIDC_TIMEOUT = float(_env("CLOUDKIDA_OIDC_TIMEOUT", "10") or 10)  # seconds, token endpoint and JWKS
 if IS_PRODUCTION and CLOUDKIDA_COGNITO_EMULATOR:
     raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_COGNITO_EMULATOR is development-only")

@@ -251,3 +251,14 @@ def test_the_settings_page_connects_and_disconnects_a_provider(idp):
     gone = admin.post(f"/settings/sso/{provider['provider_name']}/remove", follow=True)
     assert gone.status_code == 200 and "No identity provider" in html.unescape(gone.content.decode())
     assert b"Initech Okta" not in offered.get(path, fields, HTTP_HOST="localhost").content
+
+
+def test_the_demo_connects_the_local_identity_provider_once(idp):
+    from accounts.demo import seed_demo_sso
+
+    register("acme")
+    assert seed_demo_sso(idp).startswith("created")
+    assert seed_demo_sso(idp).startswith("found")
+    (provider,) = bearer(login("acme", "admin@acme.example")).get("/api/v1/identity-providers").json()["results"]
+    _client, done = federated("acme", provider["provider_name"], "emp-1")
+    assert done.status_code == 302
