@@ -164,6 +164,8 @@ def authorize(request, domain: str):
         return checked
     params, client, pool_id = checked
     wanted, identifier = request.GET.get("identity_provider", ""), request.GET.get("idp_identifier", "")
+    if wanted == "COGNITO":  # the pool's own sign-in, as on Cognito
+        wanted = ""
     if wanted or identifier:
         provider = _chosen(client, pool_id, name=wanted, identifier=identifier)
         if provider is None:

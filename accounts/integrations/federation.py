@@ -141,10 +141,12 @@ def post_confirmation(event: dict[str, Any], context: Any = None) -> dict[str, A
                 role=Role(role),
                 user_id=attributes.get("sub") or None,
             )
-        except Conflict as error:
+        except Conflict as error:  # the same person's second trigger run (a retry): the record exists
             if error.code != "already_exists":
-                raise SignInRefused("Every seat of your organisation's plan is taken.") from error
+                raise SignInRefused(error.message) from error
             record = user_get_by_email(tenant_id=tenant.tenant_id, email=email)
+        except ApplicationError as error:  # a seat taken since PreSignUp (402), an invalid name…
+            raise SignInRefused(error.message) from error
         else:
             audit(
                 tenant.tenant_id,
