@@ -108,9 +108,20 @@ def seed_demo_sso(issuer: str) -> str:
     """The demo organisation's single sign-on: the local OIDC provider `make run` starts at ``issuer``
     (oidc-provider-mock accepts any client id and secret; these are local values, not secrets)."""
     tenant = tenant_get_by_slug(slug=DEMO_SSO_TENANT)
+    issuer = issuer.rstrip("/")
     for provider in sso.provider_list(tenant_id=tenant.tenant_id):
-        if provider.issuer == issuer.rstrip("/"):
+        if provider.created_by != "seed_demo":
+            continue
+        if provider.issuer == issuer:
             return f"found   identity prov. {provider.display_name} in {DEMO_SSO_TENANT} ({issuer})"
+        sso.provider_update(  # the local provider runs on another port this time
+            tenant_id=tenant.tenant_id,
+            provider_name=provider.provider_name,
+            expected_version=provider.version,
+            actor="seed_demo",
+            issuer=issuer,
+        )
+        return f"updated identity prov. {provider.display_name} in {DEMO_SSO_TENANT} ({issuer})"
     provider = sso.provider_create(
         tenant_id=tenant.tenant_id,
         display_name="Acme SSO",

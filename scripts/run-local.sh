@@ -21,7 +21,14 @@ export CLOUDKIDA_ENV=local
 "$PY" -m scripts.localaws --state-dir "$STATE" > "$STATE/localaws.log" 2>&1 &
 AWS_PID=$!
 # A local OIDC identity provider: the demo organisation's single sign-on (a new signing key every start).
-IDP_PORT="${CLOUDKIDA_IDP_PORT:-9400}"
+# Port 9400 unless taken (then any free one; seed_demo points the demo provider at wherever it runs).
+IDP_PORT="${CLOUDKIDA_IDP_PORT:-$("$PY" -c 'import socket
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 9400))
+except OSError:
+    s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')}"
 "$PY" -m oidc_provider_mock --port "$IDP_PORT" \
   --user-claims '{"sub": "emp-100", "email": "sam@acme.example", "name": "Sam Single-Sign-On"}' \
   > "$STATE/oidc-provider.log" 2>&1 &

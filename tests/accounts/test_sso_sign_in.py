@@ -259,6 +259,8 @@ def test_the_demo_connects_the_local_identity_provider_once(idp):
     register("acme")
     assert seed_demo_sso(idp).startswith("created")
     assert seed_demo_sso(idp).startswith("found")
+    assert seed_demo_sso("http://localhost:9/moved").startswith("updated")  # another port next start
+    assert seed_demo_sso(idp).startswith("updated")
     (provider,) = bearer(login("acme", "admin@acme.example")).get("/api/v1/identity-providers").json()["results"]
     _client, done = federated("acme", provider["provider_name"], "emp-1")
     assert done.status_code == 302

@@ -123,7 +123,7 @@ def _one_of_every_kind(slug: str = "globex") -> str:
         display_name="Globex SSO",
         issuer="http://localhost:9/globex",  # loopback: allowed outside production, nothing is fetched
         client_id="cloudkida",
-        client_secret="s",  # noqa: S106 - a test value
+        client_secret="s",
         created_by="test",
     )
     # A learning platform (LTI) and a learner's way back to it for grades.
