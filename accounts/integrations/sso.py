@@ -318,10 +318,11 @@ def provider_create(
     try:
         provider = repo.provider_create(provider)
         _sync_client(tenant_id)
-    except Exception:
+    except Exception:  # nothing half-made: Cognito and the record forget it again
         cognito.delete_identity_provider(pool_id, provider.provider_name)
-        if repo.provider_get(tenant_id, provider.provider_name):
-            repo.provider_delete(repo.provider_get(tenant_id, provider.provider_name))
+        stored = repo.provider_get(tenant_id, provider.provider_name)
+        if stored is not None:
+            repo.provider_delete(stored)
         raise
     audit(
         tenant_id,

@@ -255,3 +255,23 @@ def test_offboarding_removes_the_provider_record_and_its_cognito_registration(ac
         ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}},
     )
     assert found["Items"] == []
+
+
+def test_a_failure_after_cognito_has_the_provider_leaves_nothing_half_made(acme, fail_aws):
+    from botocore.exceptions import ClientError
+
+    fail_aws("cognito-idp", "UpdateUserPoolClient", times=1)
+    with pytest.raises(ClientError):
+        sso.provider_create(
+            tenant_id=tid("acme"),
+            display_name="Acme SSO",
+            issuer=ISSUER,
+            client_id="c",
+            client_secret="s",
+            created_by="test",
+        )
+    pool = _identity("acme")["user_pool_id"]
+    assert aws.client("cognito-idp").list_identity_providers(UserPoolId=pool, MaxResults=60)["Providers"] == []
+    assert acme.get("/api/v1/identity-providers").json()["results"] == []
+    assert _client("acme")["SupportedIdentityProviders"] == ["COGNITO"]
+    assert _provider(acme)["provider_name"]  # and a retry succeeds
