@@ -9,7 +9,7 @@ email and name, and ``custom:tenantId``/``custom:userRole`` are written here wha
 
 - PreSignUp_ExternalProvider (a federated identity seen for the first time): the provider must be one of
   the client's tenant's; an existing user of THAT tenant with the same email is linked
-  (AdminLinkProviderForUser), unless disabled; otherwise a seat must be free.
+  (AdminLinkProviderForUser to their sign-in, if they have one), unless disabled; otherwise a seat must be free.
 - PostConfirmation_ConfirmSignUp (the federated user now exists): tenant and role attributes, the tenant's
   group, and our user record (id = the user's ``sub``), with an audit event.
 
@@ -100,9 +100,9 @@ def pre_sign_up(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if record is not None:
         if record.status is not UserStatus.ACTIVE:
             raise SignInRefused("Your account is disabled. Contact your organisation's administrator.")
-        cognito.link_provider_for_user(
-            tenant.identity["user_pool_id"], email, provider_name=provider.provider_name, subject=subject
-        )
+        pool_id = tenant.identity["user_pool_id"]
+        if cognito.user_attributes(pool_id, email):  # a sign-in to link to (LTI's people have a record only)
+            cognito.link_provider_for_user(pool_id, email, provider_name=provider.provider_name, subject=subject)
         audit(tenant.tenant_id, "sso.user_linked", f"sso:{provider.provider_name}", email=email, user_id=record.user_id)
     else:
         seats = seats_of(tenant_id=tenant.tenant_id)

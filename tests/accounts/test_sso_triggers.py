@@ -138,3 +138,17 @@ def test_the_stack_wires_the_pooled_pool_triggers_and_lets_cognito_invoke_the_fu
     assert permission["Principal"] == "cognito-idp.amazonaws.com"
     assert permission["FunctionName"] == "cloudkida-production"
     assert "LambdaConfig" not in resources_["OperationsUserPool"]["Properties"]
+
+
+def test_a_first_federated_sign_in_needs_a_free_seat(provider):
+    from accounts.selectors import seats_of
+    from accounts.services import user_create
+
+    seats = seats_of(tenant_id=tid("acme"))
+    for n in range(seats - 1):  # the admin holds one
+        user_create(tenant_id=tid("acme"), email=f"p{n}@acme.example", name=f"P {n}")
+    event = _event("PreSignUp_ExternalProvider", f"{provider}_emp-11", {"email": "late@acme.example"})
+    with pytest.raises(federation.SignInRefused, match="seat"):
+        federation.run_trigger(event)
+    existing = _event("PreSignUp_ExternalProvider", f"{provider}_emp-12", {"email": "p0@acme.example"})
+    assert federation.run_trigger(existing)["userName"] == f"{provider}_emp-12"  # a member needs no new seat
