@@ -276,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": ["pending", "delivered", "failed"],
         "InvoiceStatusEnum": ["draft", "issued", "paid", "void", "uncollectible"],
         "UsageScopeEnum": ["tenant", "user"],
+        "RoleEnum": ["TenantAdmin", "TenantUser"],  # a user's role and an identity provider's default_role
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -172,6 +172,7 @@ def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_pat
     _wait_until_serving(f"{base}/healthz", second)
     assert any("restored" in line for line in second.output)
     assert any("found   tenant         acme" in line for line in second.output)
-    assert any(re.search(r"(found|updated) identity prov\. Acme SSO", line) for line in second.output)
+    seeded = [line for line in second.output if "identity prov." in line]
+    assert seeded and re.match(r"(found|updated) +identity prov\. Acme SSO", seeded[0]), second.output[-40:]
     assert any("Nothing to do" in line for line in second.output)
     second.interrupt()

@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import actor_of
+from accounts.apis import TENANT_ROLES, actor_of
 from cloudkida.apidocs import extend_schema
 from cloudkida.apis import page_of, validated
 from cloudkida.idempotency import idempotent
@@ -15,7 +15,7 @@ from cloudkida.idempotency import idempotent
 from . import sso
 from .domain import ProviderType
 
-ROLES = ["TenantUser", "TenantAdmin"]
+ROLES = TENANT_ROLES
 
 
 class MappingSerializer(serializers.Serializer):
