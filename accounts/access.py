@@ -140,6 +140,13 @@ ROUTES: tuple[Route, ...] = (
         {"POST": rule(TA, key=Scope.WRITE)},
     ),
     Route("webhook-event-type-list", "/api/v1/webhook-event-types", {"GET": rule(TA, key=Scope.READ)}),
+    # Single sign-on decides who can sign in at all: the tenant admin's own, never a key's.
+    Route("identity-provider-list", "/api/v1/identity-providers", {"GET": rule(TA), "POST": rule(TA)}),
+    Route(
+        "identity-provider-detail",
+        "/api/v1/identity-providers/{provider_name}",
+        {"GET": rule(TA), "PATCH": rule(TA), "DELETE": rule(TA)},
+    ),
     Route("my-personal-data", "/api/v1/me/personal-data", {"GET": rule(TA, TU)}),
     Route("user-personal-data", "/api/v1/users/{user_id}/personal-data", {"GET": rule(TA, key=Scope.ADMIN)}),
     Route("user-erase", "/api/v1/users/{user_id}/erase", {"POST": rule(TA, key=Scope.ADMIN)}),

@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
         from accounts import events as account_events
         from accounts import imports, invitations
         from accounts.admin import api_keys_panel, people_panel
-        from accounts.integrations import webhooks
+        from accounts.integrations import federation, webhooks
         from accounts.services import TenantMembers
         from cloudkida import apidocs, email, events, jobs, navigation, resources
         from cloudkida.navigation import ADMINS, NavItem
@@ -23,6 +23,7 @@ class AccountsConfig(AppConfig):
         events.set_recorder(webhooks.record)
         resources.register_queue(webhooks.QUEUE)
         resources.register_schedule(webhooks.SCHEDULE)
+        resources.register_cognito_triggers(*federation.LAMBDA_CONFIG_KEYS)
         jobs.register(imports.JOB, imports.run_slice)
         email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)
@@ -67,6 +68,7 @@ ITEM_KINDS = (
     ItemKind(
         "webhook-delivery", TENANT_DATA, TENANT, TENANT_PARTITION, "WHDEL#", "an event's delivery to an endpoint (TTL)"
     ),
+    ItemKind("identity-provider", TENANT_DATA, TENANT, TENANT_PARTITION, "IDP#", "an OIDC/SAML provider (no secret)"),
 )
 
 # How the audit log reads accounts' actions ({detail} placeholders; see tenants.audit).
@@ -98,4 +100,9 @@ AUDIT_ACTIONS = {
     "webhook.endpoint_disabled": "A webhook endpoint was disabled: {reason}",
     "webhook.secret_rotated": "Rotated a webhook endpoint's secret",
     "webhook.redelivered": "Redelivered a webhook delivery",
+    "sso.provider_created": "Connected the identity provider {display_name} ({provider_type})",
+    "sso.provider_updated": "Changed an identity provider ({fields})",
+    "sso.provider_deleted": "Disconnected the identity provider {display_name}",
+    "sso.user_linked": "Linked {email} to a single sign-on identity",
+    "sso.user_created": "{email} joined through single sign-on as {role}",
 }

@@ -6,7 +6,10 @@ Every call here is idempotent, so services can bring Cognito in line with a reco
 
 from __future__ import annotations
 
+import json
+
 from botocore.exceptions import ClientError
+from django.conf import settings
 
 from cloudkida import aws
 
@@ -146,3 +149,127 @@ def pool_usernames(pool_id: str) -> list[str]:
         if _code(error) not in _GONE:
             raise
     return names
+
+
+# --- the tenant's own identity providers (single sign-on) --------------------------------------------------------
+class ProviderRefused(Exception):
+    """Cognito refused the provider's configuration (its message says why)."""
+
+
+def create_identity_provider(
+    pool_id: str,
+    name: str,
+    *,
+    provider_type: str,
+    details: dict[str, str],
+    attribute_mapping: dict[str, str],
+    identifiers: list[str],
+) -> None:
+    """CreateIdentityProvider on the pool; an existing one of that name (a retry) is brought up to date."""
+    cognito = aws.client("cognito-idp")
+    kwargs = {
+        "UserPoolId": pool_id,
+        "ProviderName": name,
+        "ProviderDetails": details,
+        "AttributeMapping": attribute_mapping,
+        "IdpIdentifiers": identifiers,
+    }
+    try:
+        cognito.create_identity_provider(ProviderType=provider_type, **kwargs)
+    except ClientError as error:
+        if _code(error) == "DuplicateProviderException":
+            update_identity_provider(
+                pool_id, name, details=details, attribute_mapping=attribute_mapping, identifiers=identifiers
+            )
+            return
+        if _code(error) == "InvalidParameterException":
+            raise ProviderRefused(error.response["Error"].get("Message", "")) from error
+        raise
+
+
+def identity_provider_details(pool_id: str, name: str) -> dict[str, str]:
+    """The provider's ProviderDetails (its client secret included: callers never show them), {} if gone."""
+    try:
+        found = aws.client("cognito-idp").describe_identity_provider(UserPoolId=pool_id, ProviderName=name)
+    except ClientError as error:
+        if _code(error) in _GONE:
+            return {}
+        raise
+    return dict(found["IdentityProvider"].get("ProviderDetails") or {})
+
+
+def update_identity_provider(
+    pool_id: str, name: str, *, details: dict[str, str], attribute_mapping: dict[str, str], identifiers: list[str]
+) -> None:
+    """UpdateIdentityProvider with the whole configuration (``details`` merged over what Cognito holds, so a
+    client secret not given again is kept)."""
+    merged = {**identity_provider_details(pool_id, name), **details}
+    try:
+        aws.client("cognito-idp").update_identity_provider(
+            UserPoolId=pool_id,
+            ProviderName=name,
+            ProviderDetails=merged,
+            AttributeMapping=attribute_mapping,
+            IdpIdentifiers=identifiers,
+        )
+    except ClientError as error:
+        if _code(error) == "InvalidParameterException":
+            raise ProviderRefused(error.response["Error"].get("Message", "")) from error
+        raise
+
+
+def delete_identity_provider(pool_id: str, name: str) -> None:
+    try:
+        aws.client("cognito-idp").delete_identity_provider(UserPoolId=pool_id, ProviderName=name)
+    except ClientError as error:
+        if _code(error) not in _GONE:
+            raise
+
+
+def link_provider_for_user(pool_id: str, username: str, *, provider_name: str, subject: str) -> None:
+    """Make the federated identity (``provider_name``, the IdP's ``sub``) sign in as the existing user
+    ``username`` (AdminLinkProviderForUser).
+
+    The local emulator (moto) does not implement the call: there the link is recorded as Cognito records
+    one, in the user's ``identities`` attribute, which is what the hosted-UI emulation reads.
+    """
+    cognito = aws.client("cognito-idp")
+    if not settings.CLOUDKIDA_COGNITO_EMULATOR:
+        cognito.admin_link_provider_for_user(
+            UserPoolId=pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
+            SourceUser={
+                "ProviderName": provider_name,
+                "ProviderAttributeName": "Cognito_Subject",
+                "ProviderAttributeValue": subject,
+            },
+        )
+        return
+    identities = linked_identities(user_attributes(pool_id, username))
+    if any(i.get("providerName") == provider_name and i.get("userId") == subject for i in identities):
+        return
+    identities.append({"userId": subject, "providerName": provider_name, "providerType": "OIDC", "primary": "false"})
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id, Username=username, UserAttributes=[{"Name": "identities", "Value": json.dumps(identities)}]
+    )
+
+
+def linked_identities(attributes: dict[str, str]) -> list[dict]:
+    """The federated identities recorded on a user (Cognito's ``identities`` attribute)."""
+    try:
+        found = json.loads(attributes.get("identities") or "[]")
+    except ValueError:
+        return []
+    return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+
+def set_tenant_attributes(pool_id: str, username: str, *, tenant_id: str, role: str, group: str | None) -> None:
+    """The tenant and role a federated user signs in with (never what the identity provider asserted)."""
+    cognito = aws.client("cognito-idp")
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username=username,
+        UserAttributes=[{"Name": "custom:tenantId", "Value": tenant_id}, {"Name": "custom:userRole", "Value": role}],
+    )
+    if group:
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from urllib.parse import urlencode
 
+import requests
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.cache import caches
@@ -28,7 +30,10 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cloudkida import aws
+from accounts import cognito as users
+from accounts.integrations import federation, sso
+from accounts.integrations.domain import ProviderType
+from cloudkida import aws, clock
 from cloudkida.identity.jwks import jwks_url
 from cloudkida.lazy import lazy_module
 from tenants.selectors import tenant_for_client, tenant_get_cached
@@ -107,7 +112,9 @@ def _checked(request, domain: str, source) -> tuple[dict, dict, str] | HttpRespo
 
 
 def _page(request, template: str, domain: str, params: dict, *, status: int = 200, **extra):
+    providers = _offered(params["client_id"], _pool_of(domain)) if template == "login.html" else []
     context = {
+        "providers": [{"name": p.provider_name, "display_name": p.display_name} for p in providers],
         "domain": domain,
         "params": params,
         "query": urlencode(params),
@@ -155,7 +162,17 @@ def authorize(request, domain: str):
     checked = _checked(request, domain, request.GET)
     if isinstance(checked, HttpResponseBadRequest):
         return checked
-    params, client, _pool = checked
+    params, client, pool_id = checked
+    wanted, identifier = request.GET.get("identity_provider", ""), request.GET.get("idp_identifier", "")
+    if wanted == "COGNITO":  # the pool's own sign-in, as on Cognito
+        wanted = ""
+    if wanted or identifier:
+        provider = _chosen(client, pool_id, name=wanted, identifier=identifier)
+        if provider is None:
+            return _page(
+                request, "login.html", domain, params, status=400, error="This identity provider is not available here."
+            )
+        return _federate(request, domain, params, provider)
     remembered = _cache().get(f"sso:{request.COOKIES.get(f'{SESSION_COOKIE}_{domain}', '')}")
     if remembered:  # like Cognito's own session: signed in already, no form
         try:
@@ -183,9 +200,17 @@ def login(request, domain: str):
     checked = _checked(request, domain, request.POST)
     if isinstance(checked, HttpResponseBadRequest):
         return checked
-    params, client, _pool = checked
+    params, client, pool_id = checked
     username = request.POST.get("username", "").strip().lower()
     password = request.POST.get("password", "")
+    corporate = request.POST.get("idp_email", "").strip().lower()
+    if corporate:  # home-realm discovery, as Cognito's "corporate email" field: the domain picks the provider
+        realm = _chosen(client, pool_id, identifier=corporate.rpartition("@")[2])
+        if realm is None:
+            return _page(
+                request, "login.html", domain, params, status=400, error="No identity provider signs in that address."
+            )
+        return _federate(request, domain, params, realm)
     try:
         answer = _cognito().initiate_auth(
             ClientId=client["ClientId"],
@@ -248,6 +273,234 @@ def new_password(request, domain: str):
         )
     _cache().delete(f"challenge:{challenge}")
     return _finish(request, domain, params, client, result, pending["username"])
+
+
+# --- federation ------------------------------------------------------------------------------------------------
+class FederationFailed(Exception):
+    """The federated sign-in cannot finish (the message is shown on the hosted page)."""
+
+
+def _offered(client_id: str, pool_id: str) -> list:
+    """The client's own OIDC providers, as its SupportedIdentityProviders name them."""
+    client = _client(pool_id, client_id)
+    if client is None:
+        return []
+    supported = set(client.get("SupportedIdentityProviders") or [])
+    return [
+        p
+        for p in sso.providers_for_client(client_id=client_id)
+        if p.provider_name in supported and p.provider_type is ProviderType.OIDC
+    ]
+
+
+def _chosen(client: dict, pool_id: str, *, name: str = "", identifier: str = ""):
+    """The provider asked for by name or by identifier (an email domain), if this client offers it."""
+    for provider in _offered(client["ClientId"], pool_id):
+        if (name and provider.provider_name == name) or (identifier and identifier.lower() in provider.email_domains):
+            return provider
+    return None
+
+
+def _discovery(issuer: str) -> dict:
+    response = requests.get(f"{issuer.rstrip('/')}/.well-known/openid-configuration", timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def _idp_callback(domain: str) -> str:
+    return f"{settings.CLOUDKIDA_COGNITO_EMULATOR_URL.rstrip('/')}/{domain}/oauth2/idpresponse"
+
+
+def _federate(request, domain: str, params: dict, provider):
+    """Send the browser to the organisation's identity provider (authorization code, state, nonce)."""
+    try:
+        endpoint = _discovery(provider.issuer)["authorization_endpoint"]
+    except (requests.RequestException, ValueError, KeyError):
+        return _page(
+            request, "login.html", domain, params, status=502, error="Your identity provider is not answering."
+        )
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    _cache().set(
+        f"idp:{state}",
+        {"params": params, "provider": provider.provider_name, "nonce": nonce, "domain": domain},
+        timeout=600,
+    )
+    query = {
+        "client_id": provider.client_id,
+        "redirect_uri": _idp_callback(domain),
+        "response_type": "code",
+        "scope": "openid email profile",
+        "state": state,
+        "nonce": nonce,
+    }
+    return HttpResponseRedirect(f"{endpoint}?{urlencode(query)}")
+
+
+def _id_token_claims(provider, details: dict, code: str, domain: str, nonce: str) -> dict:
+    """Exchange the code with the client secret Cognito holds; verify the ID token (JWKS, iss, aud, nonce)."""
+    discovery = _discovery(provider.issuer)
+    methods = discovery.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": _idp_callback(domain)}
+    auth = None
+    if "client_secret_post" in methods and "client_secret_basic" not in methods:
+        form.update(client_id=details.get("client_id", ""), client_secret=details.get("client_secret", ""))
+    else:
+        auth = (details.get("client_id", ""), details.get("client_secret", ""))
+    answer = requests.post(discovery["token_endpoint"], data=form, auth=auth, timeout=5)
+    if answer.status_code != 200:
+        raise FederationFailed("Your identity provider refused the sign-in.")
+    id_token = answer.json().get("id_token", "")
+    keys = requests.get(discovery["jwks_uri"], timeout=5).json().get("keys", [])
+    kid = jwt.get_unverified_header(id_token).get("kid")
+    matching = [k for k in keys if k.get("use", "sig") == "sig" and (kid is None or k.get("kid") == kid)]
+    if len(matching) != 1:
+        raise FederationFailed("We could not verify your identity provider's answer.")
+    try:
+        claims = jwt.decode(
+            id_token,
+            jwt.PyJWK(matching[0], algorithm="RS256").key,
+            algorithms=["RS256"],
+            audience=provider.client_id,
+            issuer=provider.issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.PyJWTError as error:
+        raise FederationFailed("We could not verify your identity provider's answer.") from error
+    if claims.get("nonce") != nonce:
+        raise FederationFailed("We could not verify your identity provider's answer.")
+    return claims
+
+
+def _mapped(provider, claims: dict) -> dict[str, str]:
+    """Cognito's attribute mapping: only email and name ever come from the identity provider."""
+    attributes = {}
+    for attribute in sso.MAPPABLE:
+        value = claims.get(provider.attribute_mapping.get(attribute, attribute))
+        if isinstance(value, str) and value:
+            attributes[attribute] = value.strip().lower() if attribute == "email" else value.strip()
+    return attributes
+
+
+def _trigger(source: str, pool_id: str, client_id: str, username: str, attributes: dict[str, str]) -> dict:
+    """Run a Cognito trigger with Cognito's event shape; a refusal is what Cognito shows the person."""
+    event = {
+        "version": "1",
+        "region": settings.AWS_REGION,
+        "userPoolId": pool_id,
+        "userName": username,
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+        "triggerSource": source,
+        "request": {"userAttributes": dict(attributes), **({"validationData": None} if "PreSignUp" in source else {})},
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False}
+        if "PreSignUp" in source
+        else {},
+    }
+    try:
+        return federation.run_trigger(event)
+    except federation.SignInRefused as refused:
+        raise FederationFailed(str(refused)) from refused
+
+
+def _is_linked(attributes: dict[str, str], provider_name: str, subject: str) -> bool:
+    return any(
+        i.get("providerName") == provider_name and str(i.get("userId")) == subject
+        for i in users.linked_identities(attributes)
+    )
+
+
+def _federated_user(pool_id: str, client_id: str, provider, subject: str, attributes: dict[str, str]) -> str:
+    """The pool user this federated identity signs in as (made, or linked, on its first sign-in)."""
+    email = attributes.get("email", "")
+    if not email:
+        raise FederationFailed("Your identity provider did not send an email address.")
+    existing = users.user_attributes(pool_id, email)
+    if existing and _is_linked(existing, provider.provider_name, subject):
+        return email
+    _trigger("PreSignUp_ExternalProvider", pool_id, client_id, f"{provider.provider_name}_{subject}", attributes)
+    existing = users.user_attributes(pool_id, email)
+    if existing:
+        if _is_linked(existing, provider.provider_name, subject):  # the trigger linked an existing user
+            return email
+        raise FederationFailed("This email address already signs in to another CloudKida organisation.")
+    identity = {
+        "userId": subject,
+        "providerName": provider.provider_name,
+        "providerType": "OIDC",
+        "issuer": None,
+        "primary": "true",
+        "dateCreated": str(int(clock.now().timestamp() * 1000)),
+    }
+    created = _cognito().admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "name", "Value": attributes.get("name") or email},
+            {"Name": "identities", "Value": json.dumps([identity])},
+        ],
+    )["User"]
+    made = {a["Name"]: a["Value"] for a in created["Attributes"]}
+    try:
+        _trigger(
+            "PostConfirmation_ConfirmSignUp",
+            pool_id,
+            client_id,
+            created["Username"],
+            {**made, "cognito:user_status": "EXTERNAL_PROVIDER"},
+        )
+    except Exception:
+        users.remove_users(pool_id, [email])  # as Cognito: a failed trigger leaves no user behind
+        raise
+    return email
+
+
+@require_GET
+def idp_response(request, domain: str):
+    """The identity provider's redirect back (Cognito's ``/oauth2/idpresponse``): finish the sign-in."""
+    entry = _cache().get(f"idp:{request.GET.get('state', '')}")
+    _cache().delete(f"idp:{request.GET.get('state', '')}")  # a state works once
+    if not entry or entry["domain"] != domain:
+        return HttpResponseBadRequest("invalid state")
+    params = entry["params"]
+    pool_id = _pool_of(domain)
+    client = _client(pool_id, params["client_id"])
+    if client is None:
+        return HttpResponseBadRequest("invalid client_id")
+    provider = _chosen(client, pool_id, name=entry["provider"])
+    if provider is None:
+        return _page(
+            request, "login.html", domain, params, status=400, error="This identity provider is not available here."
+        )
+    if request.GET.get("error") or not request.GET.get("code"):
+        return _page(
+            request, "login.html", domain, params, status=400, error="Your identity provider did not sign you in."
+        )
+    try:
+        details = users.identity_provider_details(pool_id, provider.provider_name)
+        claims = _id_token_claims(provider, details, request.GET["code"], domain, entry["nonce"])
+        username = _federated_user(pool_id, client["ClientId"], provider, str(claims["sub"]), _mapped(provider, claims))
+        password = f"Fed-{secrets.token_urlsafe(18)}-9aZ"
+        _cognito().admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
+        result = _cognito().admin_initiate_auth(
+            UserPoolId=pool_id,
+            ClientId=client["ClientId"],
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )["AuthenticationResult"]
+    except FederationFailed as failed:
+        return _page(request, "login.html", domain, params, status=403, error=str(failed))
+    except requests.RequestException:
+        return _page(
+            request, "login.html", domain, params, status=502, error="Your identity provider is not answering."
+        )
+    except ClientError as error:
+        message = "We could not sign you in."
+        if "disabled" in error.response["Error"].get("Message", "").lower():
+            message = "Your account is disabled. Contact your organisation's administrator."
+        return _page(request, "login.html", domain, params, status=403, error=message)
+    return _finish(request, domain, params, client, result, username)
 
 
 @require_http_methods(["GET", "POST"])
@@ -386,6 +639,7 @@ urlpatterns = [
     path("_cognito/<str:domain>/forgotPassword", forgot_password, name="cognito-forgot"),
     path("_cognito/<str:domain>/confirmForgotPassword", confirm_forgot_password, name="cognito-confirm-forgot"),
     path("_cognito/<str:domain>/oauth2/token", token, name="cognito-token"),
+    path("_cognito/<str:domain>/oauth2/idpresponse", idp_response, name="cognito-idp-response"),
     path("_cognito/<str:domain>/logout", logout, name="cognito-logout"),
     path("_cognito/<str:domain>/.well-known/openid-configuration", openid_configuration, name="cognito-discovery"),
     path("_cognito/<str:domain>/theme.css", theme, name="cognito-theme"),

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 
 from accounts.domain import Role
+from accounts.integrations import sso
 from accounts.invitations import temporary_password
 from accounts.selectors import user_get_by_email
 from accounts.services import user_invite
@@ -98,3 +99,37 @@ def seed_demo_operator() -> str:
             raise
         return f"found   operator       {DEMO_OPERATOR}"
     return f"created operator       {DEMO_OPERATOR} (temporary password: {password})"
+
+
+DEMO_SSO_TENANT = "acme"
+
+
+def seed_demo_sso(issuer: str) -> str:
+    """The demo organisation's single sign-on: the local OIDC provider `make run` starts at ``issuer``
+    (oidc-provider-mock accepts any client id and secret; these are local values, not secrets)."""
+    tenant = tenant_get_by_slug(slug=DEMO_SSO_TENANT)
+    issuer = issuer.rstrip("/")
+    for provider in sso.provider_list(tenant_id=tenant.tenant_id):
+        if provider.created_by != "seed_demo":
+            continue
+        if provider.issuer == issuer:
+            return f"found   identity prov. {provider.display_name} in {DEMO_SSO_TENANT} ({issuer})"
+        sso.provider_update(  # the local provider runs on another port this time
+            tenant_id=tenant.tenant_id,
+            provider_name=provider.provider_name,
+            expected_version=provider.version,
+            actor="seed_demo",
+            issuer=issuer,
+        )
+        return f"updated identity prov. {provider.display_name} in {DEMO_SSO_TENANT} ({issuer})"
+    provider = sso.provider_create(
+        tenant_id=tenant.tenant_id,
+        display_name="Acme SSO",
+        issuer=issuer,
+        client_id="cloudkida-acme-local",
+        client_secret="local-demo-client-secret",  # noqa: S106 - the local mock accepts any value
+        email_domains=["acme.example"],
+        default_role=Role.TENANT_USER.value,
+        created_by="seed_demo",
+    )
+    return f"created identity prov. {provider.display_name} in {DEMO_SSO_TENANT} ({issuer})"

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import AssetForm, AuditFilterForm, BrandingForm, DomainForm
+from accounts.integrations import sso
+from accounts.integrations.forms import IdentityProviderForm
 from accounts.pages import PAGE_SIZE, actor, form_error, query_string
 from accounts.selectors import user_seats
 from accounts.views import error_page, portal_page
@@ -29,7 +31,7 @@ from tenants.services import (
 ASSET_LABELS = {"logo": "Logo", "favicon": "Favicon"}
 
 
-def _settings_page(request, *, branding_form=None, asset_forms=None, domain_form=None, status=200):
+def _settings_page(request, *, branding_form=None, asset_forms=None, domain_form=None, provider_form=None, status=200):
     tenant = tenant_get(tenant_id=request.tenant.tenant_id)
     resolved = branding_for(tenant)
     asset_forms = asset_forms or {}
@@ -53,6 +55,9 @@ def _settings_page(request, *, branding_form=None, asset_forms=None, domain_form
             ],
             "domains": domain_list(tenant_id=tenant.tenant_id),
             "domain_form": domain_form or DomainForm(),
+            "identity_providers": sso.provider_list(tenant_id=tenant.tenant_id),
+            "sso_callback": sso.callback_url(tenant=tenant),
+            "provider_form": provider_form or IdentityProviderForm(),
             "plan": plan_for(tenant.tier),
             "seats": user_seats(tenant_id=tenant.tenant_id),
         },
@@ -154,6 +159,42 @@ def domain_action(request, domain: str, action: str):
         if error.status == 404:
             return error_page(request, error)
         messages.error(request, error.message)
+    return redirect("portal-settings")
+
+
+@portal_page(admin=True)
+@require_POST
+def identity_provider_create(request):
+    """Connect the organisation's OIDC identity provider (registered with Cognito at once)."""
+    form = IdentityProviderForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, provider_form=form, status=400)
+    try:
+        provider = sso.provider_create(
+            tenant_id=request.tenant.tenant_id,
+            display_name=form.cleaned_data["display_name"],
+            issuer=form.cleaned_data["issuer"],
+            client_id=form.cleaned_data["client_id"],
+            client_secret=form.cleaned_data["client_secret"],
+            email_domains=form.domains(),
+            default_role=form.cleaned_data["default_role"],
+            created_by=actor(request),
+        )
+    except ApplicationError as error:
+        form_error(form, error)
+        return _settings_page(request, provider_form=form, status=error.status)
+    messages.success(request, f'Your sign-in page now offers "Continue with {provider.display_name}".')
+    return redirect("portal-settings")
+
+
+@portal_page(admin=True)
+@require_POST
+def identity_provider_remove(request, provider_name: str):
+    try:
+        sso.provider_delete(tenant_id=request.tenant.tenant_id, provider_name=provider_name, actor=actor(request))
+    except ApplicationError as error:
+        return error_page(request, error)
+    messages.success(request, "The identity provider is disconnected.")
     return redirect("portal-settings")
 
 

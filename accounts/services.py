@@ -14,6 +14,7 @@ from django.conf import settings
 from accounts import cognito, repository
 from accounts.api_keys import api_key_cache_clear
 from accounts.domain import Group, Policy, Role, User, UserStatus
+from accounts.integrations.sso import providers_remove_from_cognito
 from accounts.invitations import send_invitation, temporary_password
 from accounts.selectors import authorization_cache_forget, seats_of, user_get_by_email
 from cloudkida import clock, events
@@ -357,7 +358,8 @@ class TenantMembers:
             return {}
         usernames = _usernames(tenant)
         cognito.remove_users(pool_id, usernames)
-        return {"sign_ins": len(usernames)}
+        providers = providers_remove_from_cognito(tenant_id=tenant.tenant_id, pool_id=pool_id)
+        return {"sign_ins": len(usernames), "identity_providers": providers}
 
 
 # --- groups and policies ------------------------------------------------------------------------------

@@ -66,6 +66,12 @@ page_urlpatterns = [
     path("settings/<str:asset>/upload", organisation_pages.asset_upload, name="portal-asset-upload"),
     path("settings/<str:asset>/remove", organisation_pages.asset_remove, name="portal-asset-remove"),
     path("settings/domains", organisation_pages.domain_create, name="portal-domain-add"),
+    path("settings/sso", organisation_pages.identity_provider_create, name="portal-sso-add"),
+    path(
+        "settings/sso/<str:provider_name>/remove",
+        organisation_pages.identity_provider_remove,
+        name="portal-sso-remove",
+    ),
     path("settings/domains/<str:domain>/<str:action>", organisation_pages.domain_action, name="portal-domain-action"),
     path("api-keys/", pages.api_key_list, name="portal-api-keys"),
     path("api-keys/<str:key_id>/revoke", pages.api_key_revoke, name="portal-api-key-revoke"),

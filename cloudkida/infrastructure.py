@@ -265,6 +265,7 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
                 "cognito-idp:ListUsers",
                 "cognito-idp:ListUsersInGroup",
                 "cognito-idp:CreateUserPoolClient",
+                "cognito-idp:DescribeUserPoolClient",
                 "cognito-idp:UpdateUserPoolClient",
                 "cognito-idp:DeleteUserPoolClient",
                 "cognito-idp:ListUserPoolClients",
@@ -272,6 +273,11 @@ def lambda_policy(config: StackConfig) -> dict[str, Any]:
                 "cognito-idp:CreateUserPoolDomain",
                 "cognito-idp:DeleteUserPoolDomain",
                 "cognito-idp:DeleteUserPool",
+                "cognito-idp:CreateIdentityProvider",
+                "cognito-idp:DescribeIdentityProvider",
+                "cognito-idp:UpdateIdentityProvider",
+                "cognito-idp:DeleteIdentityProvider",
+                "cognito-idp:AdminLinkProviderForUser",
             ],
             "Resource": _arn("cognito-idp", "userpool/*"),
         },
@@ -635,6 +641,7 @@ def _template(config: StackConfig) -> dict[str, Any]:
         ("OperationsUserPool", operations_name, True),
     ):
         request = resources.user_pool_request(name, operations=operations, account_id=ACCOUNT)
+        request.pop("LambdaConfig", None)  # the pooled pool's triggers are wired below, once the function exists
         res[logical] = {
             "Type": "AWS::Cognito::UserPool",
             **retain,
@@ -801,6 +808,25 @@ def _template(config: StackConfig) -> dict[str, Any]:
             },
         }
 
+    # Cognito user-pool triggers (single sign-on) served by the workflow stage's function: the pooled pool
+    # points at it once the function exists, and Cognito may invoke it for any pool of this account (Platinum
+    # pools and new shards get the same LambdaConfig when CloudKida creates them).
+    if resources.cognito_triggers():
+        res["PooledUserPool"]["Properties"]["LambdaConfig"] = {
+            "Fn::If": [workflow_api, _sub(resources.cognito_lambda_config(step_arn)), {"Ref": "AWS::NoValue"}]
+        }
+        res["CognitoTriggerPermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Condition": workflow_api,
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": config.workflow_stage.function_name,
+                "Principal": "cognito-idp.amazonaws.com",
+                "SourceAccount": ACCOUNT,
+                "SourceArn": _arn("cognito-idp", "userpool/*"),
+            },
+        }
+
     # Log retention for the functions (Lambda would otherwise create never-expiring groups)
     for stage in config.stages:
         res[_logical("Logs", stage.name)] = {
@@ -818,6 +844,7 @@ def _template(config: StackConfig) -> dict[str, Any]:
         "ControlTable": {"Value": {"Ref": "ControlTable"}},
         "TenantDataTable": {"Value": {"Ref": "TenantDataTable"}},
         "AssetsBucket": {"Value": {"Ref": "AssetsBucket"}},
+        "PooledUserPool": {"Value": {"Ref": "PooledUserPool"}},
         "LambdaRoleArn": {"Value": {"Fn::GetAtt": ["LambdaRole", "Arn"]}},
         "TenantDataRoleArn": {"Value": {"Fn::GetAtt": ["TenantDataRole", "Arn"]}},
         **{_logical("StateMachine", n): {"Value": {"Ref": _logical("StateMachine", n)}} for n in render_all()},

@@ -105,6 +105,11 @@ def user_pool_request(
         "EmailConfiguration": email_configuration(display_name, account_id=account_id),
         "UserPoolTags": {"cloudkida:prefix": settings.CLOUDKIDA_RESOURCE_PREFIX},
     }
+    function = settings.CLOUDKIDA_COGNITO_TRIGGER_FUNCTION
+    if function and not operations and cognito_triggers():
+        request["LambdaConfig"] = cognito_lambda_config(
+            f"arn:aws:lambda:{settings.AWS_REGION}:{account_id}:function:{function}"
+        )
     return request
 
 
@@ -201,6 +206,7 @@ _queues: dict[str, Queue] = {}
 _schedules: dict[str, Schedule] = {}
 _permissions: set[str] = set()
 _template_resources: set[str] = set()
+_cognito_triggers: set[str] = set()
 
 
 def register_queue(queue: Queue) -> None:
@@ -237,6 +243,21 @@ def template_resources() -> dict[str, dict[str, Any]]:
                 raise ValueError(f"{dotted} declares {logical}, which another app already declares")
             merged[logical] = resource
     return merged
+
+
+def register_cognito_triggers(*lambda_config_keys: str) -> None:
+    """User-pool triggers an app serves from the Zappa function (``LambdaConfig`` keys such as ``PreSignUp``):
+    every pool CloudKida makes points them at the function named by ``CLOUDKIDA_COGNITO_TRIGGER_FUNCTION``
+    (the template's pooled pool at the workflow stage's function), and the stack lets Cognito invoke it."""
+    _cognito_triggers.update(lambda_config_keys)
+
+
+def cognito_triggers() -> list[str]:
+    return sorted(_cognito_triggers)
+
+
+def cognito_lambda_config(function_arn: Any) -> dict[str, Any]:
+    return {key: function_arn for key in cognito_triggers()}
 
 
 def queues() -> list[Queue]:

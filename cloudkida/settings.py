@@ -276,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": ["pending", "delivered", "failed"],
         "InvoiceStatusEnum": ["draft", "issued", "paid", "void", "uncollectible"],
         "UsageScopeEnum": ["tenant", "user"],
+        "RoleEnum": ["TenantAdmin", "TenantUser"],  # a user's role and an identity provider's default_role
     },
     # Swagger UI and ReDoc from the installed package, not a CDN: the docs work with no network.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -428,6 +429,9 @@ CLOUDKIDA_COGNITO_UI_CUSTOMIZATION = _env_bool("CLOUDKIDA_COGNITO_UI_CUSTOMIZATI
 CLOUDKIDA_COGNITO_EMULATOR_URL = _env(
     "CLOUDKIDA_COGNITO_EMULATOR_URL", f"http://localhost:{_env('CLOUDKIDA_PORT', '8000')}/_cognito"
 )
+# `make run` starts a local OIDC identity provider (oidc-provider-mock) and sets its issuer here, so seed_demo
+# connects it to the demo organisation for single sign-on (seed_demo refuses production).
+CLOUDKIDA_DEMO_OIDC_ISSUER = _env("CLOUDKIDA_DEMO_OIDC_ISSUER", "")
 CLOUDKIDA_OIDC_TIMEOUT = float(_env("CLOUDKIDA_OIDC_TIMEOUT", "10") or 10)  # seconds, token endpoint and JWKS
 if IS_PRODUCTION and CLOUDKIDA_COGNITO_EMULATOR:
     raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_COGNITO_EMULATOR is development-only")
@@ -470,6 +474,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Integrations: webhooks -------------------------------------------------------------------------------------
 # Webhook deliveries may go to loopback addresses over plain http (a developer's or a test's local receiver).
 # Private, link-local and other non-public addresses are refused everywhere; production refuses this too.
+# The Lambda function (name) Cognito invokes for the user-pool triggers apps register (single sign-on's
+# PreSignUp/PostConfirmation) on the pools CloudKida creates at run time (Platinum pools, new pooled shards);
+# the template wires its own pooled pool. Empty: no triggers (local runs: the hosted-UI emulator runs them).
+CLOUDKIDA_COGNITO_TRIGGER_FUNCTION = _env("CLOUDKIDA_COGNITO_TRIGGER_FUNCTION", "")
 CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK = _env_bool("CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK", not IS_PRODUCTION)
 if IS_PRODUCTION and CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK:
     raise ImproperlyConfigured("Refusing to start in production: CLOUDKIDA_WEBHOOK_ALLOW_LOOPBACK is development-only")

@@ -20,9 +20,24 @@ export CLOUDKIDA_ENV=local
 
 "$PY" -m scripts.localaws --state-dir "$STATE" > "$STATE/localaws.log" 2>&1 &
 AWS_PID=$!
+# A local OIDC identity provider: the demo organisation's single sign-on (a new signing key every start).
+# Port 9400 unless taken (then any free one; seed_demo points the demo provider at wherever it runs).
+IDP_PORT="${CLOUDKIDA_IDP_PORT:-$("$PY" -c 'import socket
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 9400))
+except OSError:
+    s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')}"
+"$PY" -m oidc_provider_mock --port "$IDP_PORT" \
+  --user-claims '{"sub": "emp-100", "email": "sam@acme.example", "name": "Sam Single-Sign-On"}' \
+  > "$STATE/oidc-provider.log" 2>&1 &
+IDP_PID=$!
+export CLOUDKIDA_DEMO_OIDC_ISSUER="http://localhost:$IDP_PORT"
 cleanup() {
   trap - EXIT INT TERM
   [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null || true
+  kill "$IDP_PID" 2>/dev/null || true
   kill "$AWS_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   echo "Stopped CloudKida and local AWS."
@@ -37,6 +52,13 @@ for _ in $(seq 1 600); do
 done
 [ -f "$STATE/localaws.json" ] || { echo "local AWS did not start"; cat "$STATE/localaws.log"; exit 1; }
 grep localaws: "$STATE/localaws.log" || true
+
+for _ in $(seq 1 100); do  # the identity provider answers its discovery document
+  "$PY" -c 'import sys,urllib.request;urllib.request.urlopen(sys.argv[1],timeout=1)' \
+    "$CLOUDKIDA_DEMO_OIDC_ISSUER/.well-known/openid-configuration" 2>/dev/null && break
+  kill -0 "$IDP_PID" 2>/dev/null || { cat "$STATE/oidc-provider.log"; exit 1; }
+  sleep 0.2
+done
 
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py bootstrap
@@ -56,6 +78,9 @@ CloudKida is running (Ctrl-C stops it and local AWS):
   API docs          http://127.0.0.1:$PORT/api/v1/docs/
   Sign up           http://localhost:$PORT/signup/
   Acme portal       http://acme.localhost:$PORT/        admin@acme.example (admin), dev@acme.example
+  Single sign-on    on the Acme sign-in page "Continue with Acme SSO" → the local identity provider at
+                    $CLOUDKIDA_DEMO_OIDC_ISSUER: choose sam@acme.example (joins Acme as a learner) or type any
+                    subject; sign in there as dev@acme.example to see an invited user linked
   Learners portal   http://learners.localhost:$PORT/    learner@example.com
                     Sign-in goes through a local emulation of Cognito's hosted UI. Invitations (with the
                     temporary password) and password-reset codes are emails, printed in this terminal;

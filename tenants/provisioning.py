@@ -177,9 +177,9 @@ def remove_group(pool_id: str, tenant_id: str) -> None:
             raise
 
 
-def _client_settings(base_urls: list[str]) -> dict[str, Any]:
+def _client_settings(base_urls: list[str], identity_providers: list[str] | None = None) -> dict[str, Any]:
     """Everything an app client is made with. UpdateUserPoolClient resets whatever it is not given, so
-    creation and every later update send all of it."""
+    creation and every later update send all of it (the tenant's own identity providers included)."""
     return {
         "GenerateSecret": False,  # a public client using PKCE; no secret to store or leak
         "AllowedOAuthFlows": ["code"],
@@ -187,7 +187,7 @@ def _client_settings(base_urls: list[str]) -> dict[str, Any]:
         "AllowedOAuthScopes": ["openid", "email", "profile"],
         "CallbackURLs": [f"{base}/oidc/callback/" for base in base_urls],
         "LogoutURLs": [f"{base}/" for base in base_urls],
-        "SupportedIdentityProviders": ["COGNITO"],
+        "SupportedIdentityProviders": ["COGNITO", *sorted(identity_providers or [])],
         "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
         "PreventUserExistenceErrors": "ENABLED",
         "ReadAttributes": ["email", "name", "custom:tenantId", "custom:userRole"],
@@ -212,12 +212,20 @@ def ensure_app_client(pool_id: str, tenant_id: str, *, slug: str, attempt: int) 
     return client["ClientId"]
 
 
-def set_app_client_hosts(pool_id: str, client_id: str, tenant_id: str, *, base_urls: list[str]) -> None:
+def set_app_client_hosts(
+    pool_id: str, client_id: str, tenant_id: str, *, base_urls: list[str], identity_providers: list[str] | None = None
+) -> None:
     """Point the app client's callback and logout URLs at the tenant's hosts (after a rename or a new
-    custom domain)."""
-    settings_ = _client_settings(base_urls)
+    custom domain) and its sign-in at COGNITO plus the tenant's own identity providers. With
+    ``identity_providers`` None the client keeps the providers it has (one DescribeUserPoolClient), so a
+    new domain never drops the tenant's single sign-on."""
+    cognito = aws.client("cognito-idp")
+    if identity_providers is None:
+        current = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+        identity_providers = [p for p in current.get("SupportedIdentityProviders", []) if p != "COGNITO"]
+    settings_ = _client_settings(base_urls, identity_providers)
     settings_.pop("GenerateSecret")
-    aws.client("cognito-idp").update_user_pool_client(
+    cognito.update_user_pool_client(
         UserPoolId=pool_id, ClientId=client_id, ClientName=f"tenant-{tenant_id}", **settings_
     )
 

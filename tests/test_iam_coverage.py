@@ -37,6 +37,9 @@ RUNTIME_ONLY |= {"ses:GetSendQuota"}
 # Production only, and moto lacks it: tests/tenants/test_branding.py answers SetUICustomization with a botocore
 # Stubber, whose before-call handler answers before the recorder's sees the call.
 RUNTIME_ONLY |= {"cognito-idp:SetUICustomization"}
+# Production only, and moto lacks it (the emulator records the link in the `identities` attribute instead):
+# tests/accounts/test_sso_triggers.py checks the AdminLinkProviderForUser request through a botocore Stubber.
+RUNTIME_ONLY |= {"cognito-idp:AdminLinkProviderForUser"}
 # Callers that never run in the Lambda: the hosted-UI emulator is routed only when CLOUDKIDA_COGNITO_EMULATOR
 # is on (local runs and tests; production settings refuse it), and operator_token is a command for local runs.
 LOCAL_ONLY_CALLERS = ("accounts.cognito_emulator:", "accounts.management.commands.operator_token:")
@@ -46,6 +49,7 @@ SUBSET = [
     "tests/identity/test_authorizer.py",
     "tests/cloudkida/test_step_functions.py",
     "tests/accounts/test_webhooks.py",  # the webhooks queue (SQS)
+    "tests/accounts/test_sso_api.py",  # the tenant's identity providers (Cognito)
 ]
 MUST_SEE = {
     "dynamodb:PutItem",

@@ -152,6 +152,7 @@ def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_pat
     admin = requests.get(f"{base}/admin/login/", timeout=10)
     assert admin.status_code == 200 and "Log in | CloudKida operations" in admin.text
     assert any("created tenant         acme" in line for line in first.output)
+    assert any("created identity prov. Acme SSO in acme" in line for line in first.output)
     _sign_in_as_the_seeded_admin(first, base, port)
     recording = tmp_path / "moto-recording.jsonl"
     recorded = len(recording.read_text().splitlines())
@@ -171,5 +172,7 @@ def test_make_run_serves_health_and_admin_and_keeps_data_across_restarts(tmp_pat
     _wait_until_serving(f"{base}/healthz", second)
     assert any("restored" in line for line in second.output)
     assert any("found   tenant         acme" in line for line in second.output)
+    seeded = [line for line in second.output if "identity prov." in line]
+    assert seeded and re.match(r"(found|updated) +identity prov\. Acme SSO", seeded[0]), second.output[-40:]
     assert any("Nothing to do" in line for line in second.output)
     second.interrupt()

@@ -82,3 +82,31 @@ class Delivery:
     round_start: int = 0  # attempts made before the last redelivery (the retry schedule counts from here)
     last_error: str = ""
     version: int = 0
+
+
+class ProviderType(StrEnum):
+    OIDC = "OIDC"
+    SAML = "SAML"
+
+
+@dataclass
+class IdentityProvider:
+    """A tenant's own identity provider, registered with Cognito on the tenant's pool and app client.
+
+    ``provider_name`` is the Cognito provider name (derived from the tenant id, unique in the pool). The
+    client secret is never here: it lives only in Cognito's ProviderDetails.
+    """
+
+    tenant_id: str
+    provider_name: str
+    provider_type: ProviderType
+    display_name: str
+    email_domains: list[str]
+    default_role: str  # TenantUser or TenantAdmin: what a person signing in the first time becomes
+    attribute_mapping: dict[str, str]  # Cognito attribute (email, name) -> the provider's claim
+    created_at: datetime
+    created_by: str
+    issuer: str = ""  # OIDC
+    client_id: str = ""  # OIDC
+    metadata_url: str = ""  # SAML (or the metadata document, sent to Cognito only)
+    version: int = 0

@@ -25,3 +25,30 @@ class EndpointActionForm(forms.Form):
         choices=[("rotate", "rotate"), ("enable", "enable"), ("disable", "disable"), ("delete", "delete")]
     )
     version = forms.IntegerField(min_value=1)
+
+
+class IdentityProviderForm(forms.Form):
+    """Connect an OIDC identity provider from the portal (SAML: through the API)."""
+
+    display_name = forms.CharField(
+        label="Name shown on the sign-in page", max_length=60, help_text='People see "Continue with <name>".'
+    )
+    issuer = forms.CharField(label="Issuer URL", max_length=500, help_text="e.g. https://login.acme.com/realms/staff")
+    client_id = forms.CharField(label="Client ID", max_length=255)
+    client_secret = forms.CharField(
+        label="Client secret", max_length=1000, widget=forms.PasswordInput, help_text="Kept by Cognito only."
+    )
+    email_domains = forms.CharField(
+        label="Email domains",
+        max_length=1000,
+        required=False,
+        help_text="Comma-separated; people with these addresses go straight to this provider.",
+    )
+    default_role = forms.ChoiceField(
+        label="Role of people signing in for the first time",
+        choices=[("TenantUser", "Learner (TenantUser)"), ("TenantAdmin", "Administrator (TenantAdmin)")],
+        initial="TenantUser",
+    )
+
+    def domains(self) -> list[str]:
+        return [d.strip() for d in self.cleaned_data.get("email_domains", "").replace(";", ",").split(",") if d.strip()]

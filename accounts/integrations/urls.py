@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, pages, scim_apis
+from . import apis, pages, scim_apis, sso_apis
 
 api_urlpatterns = [
     path("webhook-endpoints", apis.WebhookEndpointListApi.as_view(), name="webhook-endpoint-list"),
@@ -28,6 +28,12 @@ api_urlpatterns = [
         name="webhook-delivery-redeliver",
     ),
     path("webhook-event-types", apis.WebhookEventTypeListApi.as_view(), name="webhook-event-type-list"),
+    path("identity-providers", sso_apis.IdentityProviderListApi.as_view(), name="identity-provider-list"),
+    path(
+        "identity-providers/<str:provider_name>",
+        sso_apis.IdentityProviderDetailApi.as_view(),
+        name="identity-provider-detail",
+    ),
     path("me/personal-data", apis.MyPersonalDataApi.as_view(), name="my-personal-data"),
     path("users/<str:user_id>/personal-data", apis.UserPersonalDataApi.as_view(), name="user-personal-data"),
     path("users/<str:user_id>/erase", apis.UserErasureApi.as_view(), name="user-erase"),

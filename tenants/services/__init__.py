@@ -5,7 +5,7 @@ from tenants.services.branding import (
     tenant_branding_asset_upload,
     tenant_branding_update,
 )
-from tenants.services.domains import domain_add, domain_remove, domain_verify
+from tenants.services.domains import app_client_identity_providers_set, domain_add, domain_remove, domain_verify
 from tenants.services.management import (
     audit,
     tenant_activate,
@@ -21,6 +21,7 @@ from tenants.services.records import tenant_create, tenant_update, validate_slug
 from tenants.services.registration import tenant_register
 
 __all__ = [
+    "app_client_identity_providers_set",
     "audit",
     "domain_add",
     "domain_remove",

@@ -137,7 +137,7 @@ def domain_remove(*, tenant_id: str, domain: str, actor: str) -> None:
     audit(tenant_id, "domain.removed", actor, domain=claim.hostname)
 
 
-def _update_app_client(tenant_id: str) -> None:
+def _update_app_client(tenant_id: str, identity_providers: list[str] | None = None) -> None:
     tenant = tenant_get(tenant_id=tenant_id)
     identity = tenant.identity
     if identity.get("client_id") and identity.get("user_pool_id"):
@@ -146,4 +146,11 @@ def _update_app_client(tenant_id: str) -> None:
             identity["client_id"],
             tenant_id,
             base_urls=provisioning.tenant_base_urls(tenant.slug, repository.hosts_of(tenant_id)),
+            identity_providers=identity_providers,
         )
+
+
+def app_client_identity_providers_set(*, tenant_id: str, provider_names: list[str]) -> None:
+    """Offer exactly COGNITO and ``provider_names`` on the tenant's app client, keeping its hosts (the
+    whole client configuration is sent again: UpdateUserPoolClient resets what it is not given)."""
+    _update_app_client(tenant_id, identity_providers=list(provider_names))

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts import imports
 from accounts.api_keys import api_key_create
-from accounts.integrations import webhooks
+from accounts.integrations import sso, webhooks
 from accounts.services import group_add_member, group_create, policy_set, user_create
 from cloudkida import assets, aws, clock, email
 from cloudkida.dynamo import Table, maintenance, registry, tables
@@ -117,6 +117,15 @@ def _one_of_every_kind(slug: str = "globex") -> str:
         created_by="test",
     )
     assert webhooks.relay()["queued"] >= 1
+    # The organisation's own identity provider (single sign-on), registered with its pool too.
+    sso.provider_create(
+        tenant_id=tenant_id,
+        display_name="Globex SSO",
+        issuer="http://localhost:9/globex",  # loopback: allowed outside production, nothing is fetched
+        client_id="cloudkida",
+        client_secret="s",
+        created_by="test",
+    )
     # A learning platform (LTI) and a learner's way back to it for grades.
     platform = lti_platforms.lti_platform_register(
         tenant_id=tenant_id,

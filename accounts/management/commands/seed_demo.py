@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import seed_demo_operator, seed_demo_tenants
+from accounts.demo import seed_demo_operator, seed_demo_sso, seed_demo_tenants
 
 
 class Command(BaseCommand):
@@ -21,6 +21,8 @@ class Command(BaseCommand):
         for line in seed_demo_tenants():
             self.stdout.write(line)
         self.stdout.write(seed_demo_operator())
+        if settings.CLOUDKIDA_DEMO_OIDC_ISSUER:
+            self.stdout.write(seed_demo_sso(settings.CLOUDKIDA_DEMO_OIDC_ISSUER))
         self._system_admin()
 
     def _system_admin(self):
