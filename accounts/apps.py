@@ -23,7 +23,8 @@ class AccountsConfig(AppConfig):
         events.set_recorder(webhooks.record)
         resources.register_queue(webhooks.QUEUE)
         resources.register_schedule(webhooks.SCHEDULE)
-        resources.register_cognito_triggers(*federation.LAMBDA_CONFIG_KEYS)
+        for source, function in federation.TRIGGERS.items():
+            resources.register_cognito_trigger(source, function)
         jobs.register(imports.JOB, imports.run_slice)
         email.register_composer(invitations.KIND, invitations.compose_again)
         describe_actions(AUDIT_ACTIONS)

@@ -9,6 +9,7 @@ workflows register with ``cloudkida.workflows.register`` and get a state machine
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,7 +207,7 @@ _queues: dict[str, Queue] = {}
 _schedules: dict[str, Schedule] = {}
 _permissions: set[str] = set()
 _template_resources: set[str] = set()
-_cognito_triggers: set[str] = set()
+_cognito_triggers: dict[str, str] = {}  # triggerSource -> dotted function
 
 
 def register_queue(queue: Queue) -> None:
@@ -245,15 +246,28 @@ def template_resources() -> dict[str, dict[str, Any]]:
     return merged
 
 
-def register_cognito_triggers(*lambda_config_keys: str) -> None:
-    """User-pool triggers an app serves from the Zappa function (``LambdaConfig`` keys such as ``PreSignUp``):
-    every pool CloudKida makes points them at the function named by ``CLOUDKIDA_COGNITO_TRIGGER_FUNCTION``
-    (the template's pooled pool at the workflow stage's function), and the stack lets Cognito invoke it."""
-    _cognito_triggers.update(lambda_config_keys)
+def register_cognito_trigger(source: str, function: str) -> None:
+    """An app serves Cognito's ``source`` trigger (e.g. ``PreSignUp_ExternalProvider``) with ``function`` (a
+    dotted path, called with the event and context; it returns the event). Every pool CloudKida makes points
+    the trigger (its ``LambdaConfig`` key, the source's first word) at the function named by
+    ``CLOUDKIDA_COGNITO_TRIGGER_FUNCTION`` (the template's pooled pool at the workflow stage's function), the
+    stack lets Cognito invoke it, and ``cloudkida.lambda_entry`` routes the event here."""
+    if _cognito_triggers.get(source, function) != function:
+        raise ValueError(f"Cognito trigger {source!r} is already served by {_cognito_triggers[source]}")
+    _cognito_triggers[source] = function
+
+
+def cognito_trigger(source: str) -> Callable[[dict, Any], dict]:
+    """The function serving ``source``; one that returns the event unchanged if none does (as Zappa does)."""
+    function = _cognito_triggers.get(source)
+    if function is None:
+        return lambda event, context=None: event
+    return import_string(function)
 
 
 def cognito_triggers() -> list[str]:
-    return sorted(_cognito_triggers)
+    """The ``LambdaConfig`` keys of the registered triggers."""
+    return sorted({source.split("_")[0] for source in _cognito_triggers})
 
 
 def cognito_lambda_config(function_arn: Any) -> dict[str, Any]:

@@ -52,8 +52,11 @@ def lambda_context(function_name: str = "cloudkida-dev"):
 
 @pytest.fixture
 def lambda_handler(tmp_path, monkeypatch):
-    """zappa.handler.lambda_handler for the dev stage; the environment it rewrites is restored afterwards."""
+    """The function's entry point (``cloudkida.lambda_entry``, which hands all but Cognito's triggers to Zappa's
+    handler) for the dev stage; the environment Zappa rewrites is restored afterwards."""
     import zappa.handler
+
+    from cloudkida.lambda_entry import lambda_handler as entry
 
     generate_zappa_settings("dev", tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -61,7 +64,7 @@ def lambda_handler(tmp_path, monkeypatch):
     root = logging.getLogger()
     levels = (root.level, zappa.handler.logger.level)
     _reset_handler()
-    yield zappa.handler.lambda_handler
+    yield entry
     _reset_handler()
     os.environ.clear()
     os.environ.update(saved_env)

@@ -1,7 +1,7 @@
 """Cognito Lambda triggers for federated sign-in: who a person signing in through the organisation's own
-identity provider becomes. Served by the Zappa function (its handler routes events that carry a
-``triggerSource`` through the ``cognito.triggers`` of zappa_settings.json, which must equal ``TRIGGERS``);
-locally the hosted-UI emulation runs the same functions with the same event shape (``run_trigger``).
+identity provider becomes. Served by the Lambda function: ``cloudkida.lambda_entry`` routes events that carry
+a ``triggerSource`` to the functions registered for them (``TRIGGERS``, registered by AccountsConfig); locally
+the hosted-UI emulation runs the same functions with the same event shape (``run_trigger``).
 
 Never trusted from the identity provider: the tenant (it is the app client's, ``callerContext.clientId``)
 and the role (the provider record's default, or the linked user's own). The attribute mapping only maps
@@ -18,7 +18,6 @@ A trigger that refuses raises ``SignInRefused``: Cognito shows its message on th
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
@@ -26,6 +25,7 @@ from accounts import cognito, repository
 from accounts.domain import Role, UserStatus
 from accounts.selectors import seats_of, user_get_by_email
 from accounts.services import user_create
+from cloudkida import resources
 from cloudkida.errors import ApplicationError, Conflict
 from cloudkida.validation import validate_email
 from tenants.domain import Tenant
@@ -37,13 +37,11 @@ from .domain import IdentityProvider
 
 logger = logging.getLogger(__name__)
 
-# triggerSource -> the function Zappa's handler calls (zappa_settings.json "cognito": {"triggers": [...]}).
+# triggerSource -> the function that serves it (cloudkida.resources.register_cognito_trigger).
 TRIGGERS = {
     "PreSignUp_ExternalProvider": "accounts.integrations.federation.pre_sign_up",
     "PostConfirmation_ConfirmSignUp": "accounts.integrations.federation.post_confirmation",
 }
-# The user pool's LambdaConfig keys these sources need (what the stack wires to the function).
-LAMBDA_CONFIG_KEYS = ("PreSignUp", "PostConfirmation")
 
 
 class SignInRefused(Exception):
@@ -51,13 +49,8 @@ class SignInRefused(Exception):
 
 
 def run_trigger(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Call the function ``TRIGGERS`` names for the event's ``triggerSource``, as Zappa's handler does
-    (an unmapped source returns the event unchanged)."""
-    target = TRIGGERS.get(event.get("triggerSource", ""))
-    if not target:
-        return event
-    module, _, name = target.rpartition(".")
-    return getattr(importlib.import_module(module), name)(event, context)
+    """What the Lambda entry point does with a trigger event (an unmapped source returns the event unchanged)."""
+    return resources.cognito_trigger(event.get("triggerSource", ""))(event, context)
 
 
 def _tenant(event: dict[str, Any]) -> Tenant:

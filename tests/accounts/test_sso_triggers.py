@@ -1,6 +1,6 @@
-"""The Cognito triggers of single sign-on as production runs them: Cognito's event through Zappa's real Lambda
-handler (its ``cognito.triggers`` mapping from zappa_settings.json), and AdminLinkProviderForUser as sent to
-Cognito (moto lacks it: a botocore Stubber checks the request)."""
+"""The Cognito triggers of single sign-on as production runs them: Cognito's event through the function's entry
+point (``cloudkida.lambda_entry``, with Zappa's handler set up from the generated settings), and
+AdminLinkProviderForUser as sent to Cognito (moto lacks it: a botocore Stubber checks the request)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from botocore.stub import Stubber
 from accounts import cognito as users
 from accounts.integrations import federation
 from accounts.selectors import user_get_by_email
-from cloudkida import aws
+from cloudkida import aws, resources
 from tenants.selectors import tenant_get
 from tests.conftest import tid
 from tests.identity.conftest import bearer, login, register
-from tests.zappa_support import ROOT, generate_zappa_settings, lambda_context
+from tests.zappa_support import ROOT, lambda_context
 
 pytestmark = [pytest.mark.usefixtures("platform"), pytest.mark.django_db]
 
@@ -55,14 +55,20 @@ def _event(source: str, username: str, attributes: dict) -> dict:
     }
 
 
-def test_zappa_settings_route_each_trigger_to_the_federation_functions(tmp_path):
-    configured = json.loads((ROOT / "zappa_settings.json").read_text())["dev"]["cognito"]["triggers"]
-    assert {t["source"]: t["function"] for t in configured} == federation.TRIGGERS
-    source = generate_zappa_settings("production", tmp_path).read_text()
-    assert (
-        "COGNITO_TRIGGER_MAPPING={'PreSignUp_ExternalProvider': 'accounts.integrations.federation.pre_sign_up'"
-        in source
+def test_the_entry_point_routes_the_triggers_and_zappa_never_touches_the_pools():
+    stages = json.loads((ROOT / "zappa_settings.json").read_text())
+    assert stages["dev"]["lambda_handler"] == "cloudkida.lambda_entry.lambda_handler"
+    assert all(
+        not stage.get("lambda_handler") or stage["lambda_handler"] == stages["dev"]["lambda_handler"]
+        for stage in stages.values()
     )
+    # With a `cognito` block, `zappa update` rewrites the pool (UpdateUserPool with only what Zappa knows).
+    assert not any("cognito" in stage for stage in stages.values())
+    for source, function in federation.TRIGGERS.items():
+        assert resources.cognito_trigger(source).__name__ == function.rpartition(".")[2]
+    assert resources.cognito_triggers() == ["PostConfirmation", "PreSignUp"]
+    unknown = {"triggerSource": "CustomMessage_SignUp", "response": {}}
+    assert resources.cognito_trigger("CustomMessage_SignUp")(unknown, None) is unknown  # as Zappa does
 
 
 def test_the_zappa_handler_runs_the_triggers_with_cognitos_events(provider, lambda_handler):
@@ -132,7 +138,7 @@ def test_the_stack_wires_the_pooled_pool_triggers_and_lets_cognito_invoke_the_fu
     template = json.loads((ROOT / "deploy" / "cloudkida-prod.template.json").read_text())
     resources_ = template["Resources"]
     wired = resources_["PooledUserPool"]["Properties"]["LambdaConfig"]["Fn::If"][1]
-    assert set(wired) == set(federation.LAMBDA_CONFIG_KEYS)
+    assert set(wired) == {"PreSignUp", "PostConfirmation"}
     assert all("function:cloudkida-production" in v["Fn::Sub"] for v in wired.values())
     permission = resources_["CognitoTriggerPermission"]["Properties"]
     assert permission["Principal"] == "cognito-idp.amazonaws.com"

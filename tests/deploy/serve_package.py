@@ -1,7 +1,8 @@
-"""Run inside `python -I -S` with only the unpacked Zappa package on sys.path: import its handler and serve
-the events read from stdin (a JSON list), printing one JSON result per event on the last line of stdout.
+"""Run inside `python -I -S` with only the unpacked Zappa package on sys.path: import the function's entry
+point (the stage's `lambda_handler`, e.g. `cloudkida.lambda_entry.lambda_handler`) and serve the events read
+from stdin (a JSON list), printing one JSON result per event on the last line of stdout.
 
-    python -I -S tests/deploy/serve_package.py <unpacked package dir> < events.json
+    python -I -S tests/deploy/serve_package.py <unpacked package dir> <module.function> < events.json
 
 Each event is {"event": <Lambda event>, "function": <function name>}; a result is {"ok": <return value>} or
 {"error": <exception type>, "message": ...}. Nothing from the project or its virtualenv is importable.
@@ -31,13 +32,13 @@ class Context:
 
 
 started = time.perf_counter()
-import handler  # noqa: E402
-
+module_name, _, function_name = sys.argv[2].rpartition(".")
+entry = getattr(__import__(module_name, fromlist=[function_name]), function_name)
 imported = time.perf_counter() - started
 results = []
 for item in json.load(sys.stdin):
     try:
-        results.append({"ok": handler.lambda_handler(item["event"], Context(item.get("function", "cloudkida")))})
+        results.append({"ok": entry(item["event"], Context(item.get("function", "cloudkida")))})
     except Exception as error:  # the handler re-raises what the function raised (e.g. Unauthorized)
         results.append({"error": type(error).__name__, "message": str(error)})
 modules = sorted({m.split(".")[0] for m in sys.modules})

@@ -26,6 +26,8 @@ from tenants.services.records import tenant_create
 from tests.fixtures_platform import REGISTRATION
 
 DRIVER = Path(__file__).with_name("serve_package.py")
+# The function's entry point, as `zappa deploy` configures it (every stage inherits it from dev).
+ENTRY = json.loads((Path(__file__).resolve().parents[2] / "zappa_settings.json").read_text())["dev"]["lambda_handler"]
 SECRET = "package-test-" + "k9Z!" * 12
 STEP_COMMAND = "cloudkida.workflows.lambda_entry.run_step"
 # Everything the production packages may not carry: test, lint, emulator and deploy-only tools.
@@ -53,7 +55,7 @@ def _serve(package_dir: Path, events: list[dict], endpoint: str) -> dict:
         "AWS_ENDPOINT_URL": endpoint,
     }
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-I", "-S", str(DRIVER), str(package_dir)],
+        [sys.executable, "-I", "-S", str(DRIVER), str(package_dir), ENTRY],
         input=json.dumps(events),
         env=env,
         capture_output=True,
