@@ -34,7 +34,16 @@ def dunning(event: Any = None, context: Any = None) -> dict:
     return _services().dunning_run()
 
 
-JOBS = {"reconcile_usage": reconcile_usage, "month_end_invoices": month_end_invoices, "dunning": dunning}
+def actual_spend(event: Any = None, context: Any = None) -> dict:
+    return _services().actual_spend_reconcile()
+
+
+JOBS = {
+    "reconcile_usage": reconcile_usage,
+    "month_end_invoices": month_end_invoices,
+    "dunning": dunning,
+    "actual_spend": actual_spend,
+}
 
 SCHEDULES = (
     Schedule(
@@ -51,5 +60,11 @@ SCHEDULES = (
     ),
     Schedule(
         "billing_dunning", "rate(1 day)", "billing.jobs.dunning", "Warn, then refuse lab starts, on unpaid invoices."
+    ),
+    Schedule(
+        "billing_actual_spend",
+        "cron(0 6 * * ? *)",
+        "billing.jobs.actual_spend",
+        "Record lab accounts' actual AWS spend from Cost Explorer per session (differences only; idempotent).",
     ),
 )

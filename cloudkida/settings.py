@@ -552,3 +552,10 @@ CLOUDKIDA_BILLING_DUE_DAYS = int(_env("CLOUDKIDA_BILLING_DUE_DAYS", "14") or 14)
 CLOUDKIDA_BILLING_PLATFORM_COST_USD = _env("CLOUDKIDA_BILLING_PLATFORM_COST_USD", "0") or "0"
 # How far back (hours) the reconciliation job looks for ended sessions that no listener metered.
 CLOUDKIDA_BILLING_RECONCILE_HOURS = int(_env("CLOUDKIDA_BILLING_RECONCILE_HOURS", "48") or 48)
+# Cost Explorer actuals (billing.jobs.actual_spend, daily): how many days back each run re-reads (its figures
+# lag by up to a day and are revised), and until which day of a month the previous month is re-read as well
+# (AWS finalises a month's figures within the first days of the next).
+CLOUDKIDA_BILLING_ACTUALS_DAYS = int(_env("CLOUDKIDA_BILLING_ACTUALS_DAYS", "3") or 3)
+CLOUDKIDA_BILLING_ACTUALS_PREVIOUS_MONTH_UNTIL_DAY = int(
+    _env("CLOUDKIDA_BILLING_ACTUALS_PREVIOUS_MONTH_UNTIL_DAY", "5") or 5
+)
