@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 def _services():
     if not apps.ready:
         django.setup()
-    from billing import services  # lazy: a scheduled event may arrive before Django is set up
+    from billing import api_calls, services  # lazy: a scheduled event may arrive before Django is set up
 
+    api_calls.accumulator.flush()  # the API calls this instance counted since its last flush
     return services
 
 

@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing.domain import (
+    API_CALLS_COUNTER,
     COUNTER_OF,
     BillingState,
     Invoice,
@@ -146,6 +147,29 @@ def record_event(event: UsageEvent, also: list[Also] = ()) -> str:
             return conflict.code
         raise
     return "recorded"
+
+
+def api_calls_add(tenant_id: str, month: str, day: int, calls: int) -> bool:
+    """Add a batch of counted API calls to the month's and the day's totals (one TransactWriteItems); False
+    (nothing added) if the month is already invoiced."""
+    table = tenant_table(tenant_id)
+    pk = tenant_pk(tenant_id)
+    counter = {API_CALLS_COUNTER: calls}
+    operations = [
+        Also(
+            _add(table, pk, join(AGG, month, "TOTAL"), counter, condition="attribute_not_exists(closed)"),
+            "open",
+            code="closed",
+        ),
+        Also(_add(table, pk, join(AGG, month, "DAY", f"{day:02d}"), counter), "day"),
+    ]
+    try:
+        table.transact([o.operation for o in operations], labels=operations, values={})
+    except Conflict as conflict:
+        if conflict.code == "closed":
+            return False
+        raise
+    return True
 
 
 def event_exists(tenant_id: str, month: str, key: str) -> bool:
@@ -281,7 +305,7 @@ def _price_item(p: Price) -> dict[str, Any]:
         "extra_seat_cents": p.extra_seat_cents,
         "aws_markup_percent": p.aws_markup_percent,
         "api_calls_included": p.api_calls_included,
-        "extra_api_call_usd": str(p.extra_api_call_usd),
+        "api_calls_1000_usd": str(p.api_calls_1000_usd),
     }
 
 
@@ -296,7 +320,7 @@ def _price(item: dict[str, Any]) -> Price:
         extra_seat_cents=int(item.get("extra_seat_cents", 0)),
         aws_markup_percent=int(item.get("aws_markup_percent", 0)),
         api_calls_included=int(item.get("api_calls_included", 0)),
-        extra_api_call_usd=Decimal(item.get("extra_api_call_usd", "0")),
+        api_calls_1000_usd=Decimal(item.get("api_calls_1000_usd", "0")),
     )
 
 

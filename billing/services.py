@@ -51,6 +51,15 @@ CREDITS_PLAN = "credits"
 TENANT_WALLET = "TENANT"
 SEED_DATE = date(2020, 1, 1)
 LEARNER_MINUTE_USD = Decimal("0.050")  # seed price of a lab minute for the shared tenant's learners
+# API calls a month includes and the price of each 1,000 beyond, per tier: seeded as each plan's row from
+# API_PRICES_FROM (the rows before it stay as they were: an invoice keeps the prices of its period).
+API_PRICES_FROM = date(2027, 1, 1)
+API_ALLOWANCES = {
+    "basic": (10_000, Decimal("0.50")),
+    "standard": (100_000, Decimal("0.40")),
+    "premium": (500_000, Decimal("0.30")),
+    "platinum": (2_000_000, Decimal("0.20")),
+}
 
 
 def month_of(at: datetime) -> str:
@@ -80,6 +89,16 @@ def price_seed_rows() -> list[Price]:
         )
         for tier, plan in PLANS.items()
     ]
+    rows += [
+        replace(
+            row,
+            effective_from=API_PRICES_FROM,
+            api_calls_included=API_ALLOWANCES[row.plan][0],
+            api_calls_1000_usd=API_ALLOWANCES[row.plan][1],
+        )
+        for row in rows
+        if row.plan in API_ALLOWANCES
+    ]
     rows.append(Price(CREDITS_PLAN, SEED_DATE, 0, 0, 0, LEARNER_MINUTE_USD))
     return rows
 
@@ -99,6 +118,8 @@ def price_add(
     extra_lab_minute_usd: Decimal,
     aws_markup_percent: int = 0,
     extra_seat_cents: int = 0,
+    api_calls_included: int = 0,
+    api_calls_1000_usd: Decimal = Decimal("0"),
     actor: str,
 ) -> Price:
     """A new price row for a plan from a date on (a system admin's edit). Rows are never changed, so an
@@ -108,7 +129,7 @@ def price_add(
         raise ValidationFailed("No such plan.", code="invalid_plan", details={"plan": plan})
     if min(platform_fee_cents, included_lab_minutes, included_seats, aws_markup_percent, extra_seat_cents) < 0:
         raise ValidationFailed("Prices and allowances cannot be negative.", code="invalid_price")
-    if extra_lab_minute_usd < 0:
+    if extra_lab_minute_usd < 0 or api_calls_included < 0 or Decimal(api_calls_1000_usd) < 0:
         raise ValidationFailed("Prices and allowances cannot be negative.", code="invalid_price")
     price = Price(
         plan,
@@ -119,6 +140,8 @@ def price_add(
         Decimal(extra_lab_minute_usd),
         extra_seat_cents=extra_seat_cents,
         aws_markup_percent=aws_markup_percent,
+        api_calls_included=api_calls_included,
+        api_calls_1000_usd=Decimal(api_calls_1000_usd),
     )
     price_seed()  # the table says in full what was in force before this row
     if not repo.price_put(price):
@@ -735,6 +758,18 @@ def invoice_lines(usage: MonthUsage, price: Price, *, mode: str = "invoice") -> 
                 extra_seats * price.extra_seat_cents,
             )
         )
+    calls = usage.get("api_calls")
+    if price.api_calls_included or price.api_calls_1000_usd:
+        beyond = max(0, calls - price.api_calls_included)
+        lines.append(
+            InvoiceLine(
+                "api_calls",
+                f"API calls beyond allowance: {calls} made, {price.api_calls_included} included (per 1,000)",
+                beyond,
+                str(price.api_calls_1000_usd),
+                price.api_calls_cents(beyond),
+            )
+        )
     # Lab AWS spend: each session's Cost Explorer actual where it has arrived, its estimate otherwise (the
     # actual events carry actual − estimate), with the plan's markup; a correction to an invoiced month is its
     # own adjustment line (it may be a credit).
@@ -773,6 +808,16 @@ def invoice_generate(*, tenant: Tenant, month: str, rows: list[Price] | None = N
     usage = repo.month_usage(tenant.tenant_id, month)
     state = repo.state_get(tenant.tenant_id)
     price = price_in_force(plan_of(tenant), month_start(month), rows)
+    beyond = max(0, usage.get("api_calls") - price.api_calls_included)
+    if beyond:  # the billed calls as a usage event, once per month (the line reads the counted calls)
+        usage_record(
+            tenant_id=tenant.tenant_id,
+            key=f"api_calls:{month}",
+            kind=UsageKind.API_CALLS,
+            quantity=beyond,
+            at=clock.now(),
+            month=month,
+        )
     draft = Invoice(
         tenant_id=tenant.tenant_id,
         month=month,

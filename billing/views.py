@@ -69,6 +69,8 @@ def billing_home(request):
         "price": price,
         "minute_price": str(price.extra_lab_minute_usd),
         "extra_minutes": max(0, minutes - price.included_lab_minutes),
+        "api_calls": usage.get("api_calls"),
+        "extra_api_calls": max(0, usage.get("api_calls") - price.api_calls_included),
         "estimate": usd(sum(line.amount_cents for line in services.invoice_lines(usage, price, mode=state.mode))),
         "bars": _bars(usage.by_day, 31),
         "by_lab": selectors.usage_breakdown(tenant_id=tenant_id, month=month, by="lab"),
