@@ -884,14 +884,30 @@ def invoice_issue(
     return _invoice_to_provider(tenant, invoice, state)
 
 
+def _with_customer(tenant: Tenant, state: BillingState | None = None) -> BillingState:
+    """The tenant's billing state with its payment provider's customer (created the first time)."""
+    state = state or repo.state_get(tenant.tenant_id, consistent=True)
+    if not state.customer_id:
+        customer = providers.provider().customer_create(
+            tenant_id=tenant.tenant_id, name=tenant.name, email=tenant.admin_email
+        )
+        state = repo.state_put(state, customer_id=customer)
+    return state
+
+
+def payment_method_session(*, tenant_id: str, return_url: str) -> providers.Checkout:
+    """A session of the provider's hosted page where a tenant admin adds or replaces the organisation's
+    payment method (Stripe: the Billing Portal's payment-method flow); the card never reaches CloudKida."""
+    tenant = tenant_get_cached(tenant_id=tenant_id)
+    state = _with_customer(tenant)
+    return providers.provider().payment_method_session(customer_id=state.customer_id, return_url=return_url)
+
+
 def _invoice_to_provider(tenant: Tenant, invoice: Invoice, state: BillingState | None) -> Invoice:
     if invoice.total_cents <= 0 or invoice.provider_invoice_id:
         return invoice
     provider = providers.provider()
-    state = state or repo.state_get(tenant.tenant_id)
-    if not state.customer_id:
-        customer = provider.customer_create(tenant_id=tenant.tenant_id, name=tenant.name, email=tenant.admin_email)
-        state = repo.state_put(state, customer_id=customer)
+    state = _with_customer(tenant, state)
     provider_id = provider.invoice_create(
         customer_id=state.customer_id, invoice=invoice, days_until_due=settings.CLOUDKIDA_BILLING_DUE_DAYS
     )
