@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from django.conf import settings
@@ -142,10 +143,14 @@ def test_system_admins_see_margin_edit_prices_and_move_invoices(orgs, admin_clie
             "included_lab_minutes": "900",
             "included_seats": "25",
             "extra_lab_minute_usd": "0.06",
+            "api_calls_included": "20000",
+            "api_calls_1000_usd": "0.45",
         },
         follow=True,
     ).content.decode()
     assert "Price added." in prices and "2026-06-01" in prices
+    june = services.price_in_force("basic", date(2026, 6, 1))
+    assert (june.api_calls_included, str(june.api_calls_1000_usd)) == (20000, "0.45")
     acme = tid("acme")
     listed = admin_client.get(f"/admin/billing/invoices/?tenant={acme}").content.decode()
     assert selectors.invoice_get(tenant_id=acme, month="2026-03").number in listed
