@@ -155,7 +155,7 @@ def _seed_events(tenant_id: str, count: int) -> None:
 
 
 def _metering(events_in_table: int) -> dict:
-    with mock_aws():
+    with mock_aws(), _emulator_without_whole_table_work():
         aws.reset()
         _fresh()
         (tenant,) = _tenants(1)
