@@ -12,6 +12,9 @@ own, beside the per-tenant figure.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from moto import mock_aws
@@ -34,6 +37,72 @@ from tenants.selectors import tenant_cache_clear, tenant_data_table_name
 MONTH = "2026-03"
 AT = datetime(2026, 3, 10, 12, tzinfo=UTC)
 EVENTS_MEASURED = 5
+
+
+@contextmanager
+def _emulator_without_whole_table_work() -> Iterator[None]:
+    """Two of moto's costs grow with the whole table, which made the 1,000-tenant run (one pooled table) run
+    out of memory and then take hours: a TransactWriteItems backs up every table it touches (a deep copy per
+    operation) to roll back a cancelled one, and a Query of one partition reads and sorts every item of the
+    table. Inside this block the backup is of the items the transaction names only (restored the same way on
+    cancellation) and a Query reads its partition only. DynamoDB's behaviour as the code sees it, and so
+    every request count, is unchanged; only the emulator's own work is."""
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    class _NoTableCopy:
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, dynamodb_models.Table) else copy.deepcopy(value, memo)
+
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            _kind, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            key = op.get("Key") or op.get("Item")
+            if table is None or not key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            bucket = table.items[hash_value] if range_value is not None else table.items
+            slot = range_value if range_value is not None else hash_value
+            saved.append((bucket, slot, copy.deepcopy(bucket.get(slot))))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for bucket, slot, item in saved:
+                if item is None:
+                    bucket.pop(slot, None)
+                else:
+                    bucket[slot] = item
+            raise
+
+    original_query = dynamodb_models.Table.query
+
+    def query(self, hash_key, *args, **kwargs):
+        """moto reads and sorts every item of a table for a Query of one partition; read the partition."""
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None or not self.range_key_attr:
+            return original_query(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(hash_key, {}).values())
+        self.all_items = lambda: partition  # an instance attribute: the class's method is untouched
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    dynamodb_models.copy = _NoTableCopy
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+    dynamodb_models.Table.query = query
+    try:
+        yield
+    finally:
+        dynamodb_models.copy = copy
+        dynamodb_models.DynamoDBBackend.transact_write_items = original
+        dynamodb_models.Table.query = original_query
 
 
 def _fresh() -> None:
@@ -86,7 +155,7 @@ def _seed_events(tenant_id: str, count: int) -> None:
 
 
 def _metering(events_in_table: int) -> dict:
-    with mock_aws():
+    with mock_aws(), _emulator_without_whole_table_work():
         aws.reset()
         _fresh()
         (tenant,) = _tenants(1)
@@ -124,7 +193,7 @@ def _metering(events_in_table: int) -> dict:
 
 
 def _invoicing(tenant_count: int) -> dict:
-    with mock_aws():
+    with mock_aws(), _emulator_without_whole_table_work():
         aws.reset()
         _fresh()
         made = _tenants(tenant_count)

@@ -91,6 +91,8 @@ def prices_view(site, request):
                 extra_lab_minute_usd=Decimal(form.get("extra_lab_minute_usd", "0")),
                 aws_markup_percent=int(form.get("aws_markup_percent", "0") or 0),
                 extra_seat_cents=int(Decimal(form.get("extra_seat_usd", "0") or "0") * 100),
+                api_calls_included=int(form.get("api_calls_included", "0") or 0),
+                api_calls_1000_usd=Decimal(form.get("api_calls_1000_usd", "0") or "0"),
                 actor=_actor(request),
             )
             messages.success(request, "Price added.")

@@ -28,7 +28,7 @@ class CountersOutput(serializers.Serializer):
     spend_estimated_cents = serializers.IntegerField()
     spend_actual_cents = serializers.IntegerField()
     seats = serializers.IntegerField()
-    api_calls = serializers.IntegerField()
+    api_calls = serializers.IntegerField(help_text="API calls made with the tenant's keys or tokens.")
     adjusted_lab_minutes = serializers.IntegerField(help_text="Late minutes of a closed month, counted here.")
 
 
@@ -46,6 +46,8 @@ class UsageApi(APIView):
         totals = CountersOutput()
         by_day = serializers.DictField(child=CountersOutput(), help_text="Day of month (DD) → counters.")
         included_lab_minutes = serializers.IntegerField(allow_null=True)
+        included_api_calls = serializers.IntegerField(allow_null=True, help_text="API calls the month includes.")
+        api_calls_beyond_allowance = serializers.IntegerField(allow_null=True)
         closed = serializers.BooleanField(help_text="Invoiced: later usage counts in the next month.")
 
     @extend_schema(
@@ -65,6 +67,8 @@ class UsageApi(APIView):
                 "totals": _counters(usage.totals),
                 "by_day": {day: _counters(c) for day, c in sorted(usage.by_day.items())},
                 "included_lab_minutes": price.included_lab_minutes,
+                "included_api_calls": price.api_calls_included,
+                "api_calls_beyond_allowance": max(0, usage.get("api_calls") - price.api_calls_included),
                 "closed": usage.closed,
             }
         else:
@@ -76,6 +80,8 @@ class UsageApi(APIView):
                 "totals": _counters(own),
                 "by_day": {},
                 "included_lab_minutes": None,
+                "included_api_calls": None,
+                "api_calls_beyond_allowance": None,
                 "closed": False,
             }
         return Response(body)

@@ -60,10 +60,12 @@ ITEM_KINDS = (
     ItemKind("wallet-entry", TENANT_DATA, TENANT, TENANT_PARTITION, "WALLETTX#", "a wallet's ledger entry"),
     ItemKind("wallet-start-hold", TENANT_DATA, TENANT, TENANT_PARTITION, "HOLDSTART#", "credit held for a lab start"),
     ItemKind("wallet-hold", TENANT_DATA, TENANT, TENANT_PARTITION, "HOLD#", "credit held for a running session"),
+    ItemKind("spend-actual", TENANT_DATA, TENANT, TENANT_PARTITION, "BILLACT#", "a session's Cost Explorer figures"),
     ItemKind("invoice", TENANT_DATA, TENANT, TENANT_PARTITION, "INVOICE#", "a tenant's invoice for a month"),
     ItemKind("price", CONTROL, PLATFORM, "BILLING#PRICES", "", "a plan's prices from a date on"),
     ItemKind("invoice-counter", CONTROL, PLATFORM, "BILLING#COUNTER", "INVOICE", "the last invoice number issued"),
     ItemKind("unpaid-invoice", CONTROL, TENANT, "BILLING#UNPAID", "", "an issued invoice not yet paid, by due date"),
+    ItemKind("lab-lease", CONTROL, TENANT, "BILLING#LEASE#", "", "which tenant's session held a lab account when"),
     ItemKind("provider-webhook", CONTROL, PLATFORM, "BILLING#WEBHOOK#", "", "a payment provider event handled"),
 )
 

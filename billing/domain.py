@@ -17,7 +17,7 @@ class UsageKind(StrEnum):
     LAB_SPEND_ESTIMATED = "lab_spend_estimated"  # quantity: cents of AWS spend estimated at the end
     LAB_SPEND_ACTUAL = "lab_spend_actual"  # quantity: cents of Cost Explorer's correction to the estimate
     SEATS = "seats"  # quantity: active users in the month (the month's highest count)
-    API_CALLS = "api_calls"  # quantity: API calls beyond the tier's allowance
+    API_CALLS = "api_calls"  # quantity: API calls beyond the tier's allowance (metered at invoicing)
 
 
 # The counter each kind adds to, in the month and day aggregates.
@@ -26,8 +26,10 @@ COUNTER_OF = {
     UsageKind.LAB_SPEND_ESTIMATED: "spend_estimated_cents",
     UsageKind.LAB_SPEND_ACTUAL: "spend_actual_cents",
     UsageKind.SEATS: "seats",
-    UsageKind.API_CALLS: "api_calls",
+    UsageKind.API_CALLS: "api_calls_beyond",
 }
+# Every API call a tenant's credentials made, added by the in-process counter (billing.api_calls) in batches.
+API_CALLS_COUNTER = "api_calls"
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,12 @@ class Price:
     extra_lab_minute_usd: Decimal
     extra_seat_cents: int = 0
     aws_markup_percent: int = 0  # added to the lab AWS spend that is passed through
-    api_calls_included: int = 0
-    extra_api_call_usd: Decimal = Decimal("0")
+    api_calls_included: int = 0  # API calls a month includes
+    api_calls_1000_usd: Decimal = Decimal("0")  # the price of each 1,000 calls beyond them
+
+    def api_calls_cents(self, calls: int) -> int:
+        """The price of ``calls`` calls beyond the allowance, rounded half-up to the cent."""
+        return cents(Decimal(calls) * self.api_calls_1000_usd / 1000)
 
     def minutes_cents(self, minutes: int) -> int:
         """The price of ``minutes`` lab minutes, rounded half-up to the cent."""

@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 def _services():
     if not apps.ready:
         django.setup()
-    from billing import services  # lazy: a scheduled event may arrive before Django is set up
+    from billing import api_calls, services  # lazy: a scheduled event may arrive before Django is set up
 
+    api_calls.accumulator.flush()  # the API calls this instance counted since its last flush
     return services
 
 
@@ -34,7 +35,16 @@ def dunning(event: Any = None, context: Any = None) -> dict:
     return _services().dunning_run()
 
 
-JOBS = {"reconcile_usage": reconcile_usage, "month_end_invoices": month_end_invoices, "dunning": dunning}
+def actual_spend(event: Any = None, context: Any = None) -> dict:
+    return _services().actual_spend_reconcile()
+
+
+JOBS = {
+    "reconcile_usage": reconcile_usage,
+    "month_end_invoices": month_end_invoices,
+    "dunning": dunning,
+    "actual_spend": actual_spend,
+}
 
 SCHEDULES = (
     Schedule(
@@ -51,5 +61,11 @@ SCHEDULES = (
     ),
     Schedule(
         "billing_dunning", "rate(1 day)", "billing.jobs.dunning", "Warn, then refuse lab starts, on unpaid invoices."
+    ),
+    Schedule(
+        "billing_actual_spend",
+        "cron(0 6 * * ? *)",
+        "billing.jobs.actual_spend",
+        "Record lab accounts' actual AWS spend from Cost Explorer per session (differences only; idempotent).",
     ),
 )

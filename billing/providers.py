@@ -37,6 +37,16 @@ class Checkout:
 
 
 @dataclass(frozen=True)
+class PaymentMethod:
+    """What a tenant admin sees of the card on file (the provider keeps the card itself)."""
+
+    brand: str
+    last4: str
+    exp_month: int = 0
+    exp_year: int = 0
+
+
+@dataclass(frozen=True)
 class ProviderEvent:
     """A verified provider event: ``kind`` is credits.purchased, invoice.paid or "other" (ignored)."""
 
@@ -57,6 +67,14 @@ class PaymentProvider(Protocol):
     def invoice_create(self, *, customer_id: str, invoice: Invoice, days_until_due: int) -> str: ...
 
     def refund(self, *, payment_id: str, amount_cents: int) -> str: ...
+
+    def payment_method_session(self, *, customer_id: str, return_url: str) -> Checkout:
+        """A session of the provider's hosted page where the customer adds or replaces its payment method."""
+        ...
+
+    def payment_method(self, *, customer_id: str) -> PaymentMethod | None:
+        """The customer's current payment method (its default, else its first card), or None."""
+        ...
 
     def webhook_event(self, *, payload: bytes, signature: str) -> ProviderEvent: ...
 
@@ -103,6 +121,28 @@ class FakeProvider:
     def refund(self, *, payment_id: str, amount_cents: int) -> str:
         return "re_fake_" + hashlib.sha256(f"{payment_id}:{amount_cents}".encode()).hexdigest()[:14]
 
+    def payment_method_session(self, *, customer_id: str, return_url: str) -> Checkout:
+        if not customer_id.startswith("cus_"):
+            raise ValidationFailed("No such customer.", code="provider_refused")
+        session_id = "bps_fake_" + hashlib.sha256(f"{customer_id}:{time.time_ns()}".encode()).hexdigest()[:14]
+        _fake_sessions[session_id] = (customer_id, return_url)
+        return Checkout(session_id, f"/billing/fake-payment-method/{session_id}/")
+
+    def payment_method(self, *, customer_id: str) -> PaymentMethod | None:
+        return _fake_cards.get(customer_id)
+
+    # What the stand-in page does when the admin saves a card (the provider's page records it on the customer).
+    def payment_method_save(self, *, session_id: str, brand: str, last4: str) -> str:
+        """Record a card on the session's customer; returns the session's return URL."""
+        if session_id not in _fake_sessions or not (len(last4) == 4 and last4.isdigit()) or not brand:
+            raise ValidationFailed("No such session or card.", code="provider_refused")
+        customer_id, return_url = _fake_sessions.pop(session_id)
+        _fake_cards[customer_id] = PaymentMethod(brand, last4, 12, 2030)
+        return return_url
+
+    def payment_method_customer(self, session_id: str) -> str:
+        return _fake_sessions.get(session_id, ("", ""))[0]
+
     def webhook_event(self, *, payload: bytes, signature: str) -> ProviderEvent:
         parts = dict(p.split("=", 1) for p in (signature or "").split(",") if "=" in p)
         try:
@@ -130,6 +170,11 @@ class FakeProvider:
             },
         }
         return json.dumps(event).encode()
+
+
+# The fake provider's own records (its "servers"): per process, lost at restart, as a test-mode account is reset.
+_fake_sessions: dict[str, tuple[str, str]] = {}  # payment-method session -> (customer, return URL)
+_fake_cards: dict[str, PaymentMethod] = {}  # customer -> its card
 
 
 def _parsed(payload: bytes) -> ProviderEvent:
@@ -255,6 +300,40 @@ class StripeProvider:
     def refund(self, *, payment_id: str, amount_cents: int) -> str:
         refund = self._call(self.client.v1.refunds.create, payment_intent=payment_id, amount=amount_cents)
         return refund.id
+
+    def payment_method_session(self, *, customer_id: str, return_url: str) -> Checkout:
+        """A Billing Portal session opened on its payment-method flow (the portal's configuration in the
+        Stripe dashboard says what else the customer may do there)."""
+        session = self._call(
+            self.client.v1.billing_portal.sessions.create,
+            customer=customer_id,
+            return_url=return_url,
+            flow_data={"type": "payment_method_update"},
+        )
+        return Checkout(session.id, session.url)
+
+    def payment_method(self, *, customer_id: str) -> PaymentMethod | None:
+        customer = self._call(
+            lambda params: self.client.v1.customers.retrieve(customer_id, params=params),
+            expand=["invoice_settings.default_payment_method"],
+        )
+        method = (customer.to_dict().get("invoice_settings") or {}).get("default_payment_method")
+        if not isinstance(method, dict):  # none set (or not expanded): the customer's first card
+            cards = self._call(
+                lambda params: self.client.v1.customers.payment_methods.list(customer_id, params=params),
+                type="card",
+                limit=1,
+            )
+            method = cards.data[0].to_dict() if cards.data else None
+        card = method.get("card") if method else None
+        if not card:
+            return None
+        return PaymentMethod(
+            str(card.get("brand", "")),
+            str(card.get("last4", "")),
+            int(card.get("exp_month") or 0),
+            int(card.get("exp_year") or 0),
+        )
 
     def webhook_event(self, *, payload: bytes, signature: str) -> ProviderEvent:
         try:

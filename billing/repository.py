@@ -12,9 +12,13 @@ Tenant items (all in the tenant's partition of its data table, ``PK = TENANT#<ti
 - hold:          ``HOLDSTART#<user id>#<lab id>`` between the start guard and the session's ``started``
                  event, then ``HOLD#<session id>`` until the session is settled
 - invoice:       ``INVOICE#<YYYY-MM>`` (one per tenant and month: the month-end job is idempotent by key)
+- actual spend:  ``BILLACT#<session id>`` (Cost Explorer's figures recorded for the session, per day, and their
+                 revision; written in the transaction of the event that records their difference)
 Platform items (control table): prices ``BILLING#PRICES`` / ``<plan>#<effective from>``, the invoice
 number counter ``BILLING#COUNTER`` / ``INVOICE``, unpaid invoices ``BILLING#UNPAID`` / ``<due>#<tid>#<month>``
-(with the tenant's ownership index) and webhook events handled ``BILLING#WEBHOOK#<provider>`` / ``<event id>``.
+(with the tenant's ownership index), webhook events handled ``BILLING#WEBHOOK#<provider>`` / ``<event id>``
+and lab account leases ``BILLING#LEASE#<account id>`` / ``<lease start>#<session id>`` (which tenant's session
+held a pool account when: written at the session's end, with the tenant's ownership index).
 
 An event, its month and day totals and its two breakdowns are one TransactWriteItems (one request).
 """
@@ -27,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing.domain import (
+    API_CALLS_COUNTER,
     COUNTER_OF,
     BillingState,
     Invoice,
@@ -47,10 +52,11 @@ from labs.domain import LabSession
 from labs.repository.sessions import from_item as session_from_item  # labs' own mapping of its session items
 from tenants.selectors import tenant_data_table_name
 
-EVENT, AGG, BY, ALERT, STATE = "BILLEV", "BILLAGG", "BILLBY", "BILLALERT", "BILLSTATE"
+EVENT, AGG, BY, ALERT, STATE, ACTUAL = "BILLEV", "BILLAGG", "BILLBY", "BILLALERT", "BILLSTATE", "BILLACT"
 WALLET, LEDGER, HOLD_START, HOLD, INVOICE = "WALLET", "WALLETTX", "HOLDSTART", "HOLD", "INVOICE"
 PRICES_PK, COUNTER_PK, UNPAID_PK = "BILLING#PRICES", "BILLING#COUNTER", "BILLING#UNPAID"
 WEBHOOK_PK = "BILLING#WEBHOOK#"
+LEASE_PK = "BILLING#LEASE#"
 
 
 def control() -> Table:
@@ -87,9 +93,10 @@ def event_sk(month: str, key: str) -> str:
     return join(EVENT, month, key)
 
 
-def record_event(event: UsageEvent) -> str:
-    """Write the event and add it to its aggregates in one transaction: "recorded", "duplicate" (the key was
-    recorded before) or "closed" (the month is invoiced: nothing was written; record it in the next)."""
+def record_event(event: UsageEvent, also: list[Also] = ()) -> str:
+    """Write the event and add it to its aggregates in one transaction (with ``also``): "recorded",
+    "duplicate" (the key was recorded before) or "closed" (the month is invoiced: nothing was written; record
+    it in the next)."""
     table = tenant_table(event.tenant_id)
     pk = tenant_pk(event.tenant_id)
     name = COUNTER_OF[event.kind]
@@ -132,6 +139,7 @@ def record_event(event: UsageEvent) -> str:
         operations.append(Also(_add(table, pk, join(BY, event.month, "USER", event.user_id), counter), "by_user"))
     if event.lab_id:
         operations.append(Also(_add(table, pk, join(BY, event.month, "LAB", event.lab_id), counter), "by_lab"))
+    operations += list(also)
     try:
         table.transact([o.operation for o in operations], labels=operations, values={})
     except Conflict as conflict:
@@ -139,6 +147,29 @@ def record_event(event: UsageEvent) -> str:
             return conflict.code
         raise
     return "recorded"
+
+
+def api_calls_add(tenant_id: str, month: str, day: int, calls: int) -> bool:
+    """Add a batch of counted API calls to the month's and the day's totals (one TransactWriteItems); False
+    (nothing added) if the month is already invoiced."""
+    table = tenant_table(tenant_id)
+    pk = tenant_pk(tenant_id)
+    counter = {API_CALLS_COUNTER: calls}
+    operations = [
+        Also(
+            _add(table, pk, join(AGG, month, "TOTAL"), counter, condition="attribute_not_exists(closed)"),
+            "open",
+            code="closed",
+        ),
+        Also(_add(table, pk, join(AGG, month, "DAY", f"{day:02d}"), counter), "day"),
+    ]
+    try:
+        table.transact([o.operation for o in operations], labels=operations, values={})
+    except Conflict as conflict:
+        if conflict.code == "closed":
+            return False
+        raise
+    return True
 
 
 def event_exists(tenant_id: str, month: str, key: str) -> bool:
@@ -274,7 +305,7 @@ def _price_item(p: Price) -> dict[str, Any]:
         "extra_seat_cents": p.extra_seat_cents,
         "aws_markup_percent": p.aws_markup_percent,
         "api_calls_included": p.api_calls_included,
-        "extra_api_call_usd": str(p.extra_api_call_usd),
+        "api_calls_1000_usd": str(p.api_calls_1000_usd),
     }
 
 
@@ -289,7 +320,7 @@ def _price(item: dict[str, Any]) -> Price:
         extra_seat_cents=int(item.get("extra_seat_cents", 0)),
         aws_markup_percent=int(item.get("aws_markup_percent", 0)),
         api_calls_included=int(item.get("api_calls_included", 0)),
-        extra_api_call_usd=Decimal(item.get("extra_api_call_usd", "0")),
+        api_calls_1000_usd=Decimal(item.get("api_calls_1000_usd", "0")),
     )
 
 
@@ -657,3 +688,67 @@ def webhook_seen(provider: str, event_id: str, kind: str) -> bool:
 def webhook_forget(provider: str, event_id: str) -> None:
     """Undo the record of an event whose handling failed, so the provider's retry is handled."""
     control().delete(WEBHOOK_PK + provider, event_id)
+
+
+# --- lab account leases and Cost Explorer actuals ---------------------------------------------------------------
+def lease_put(session: LabSession, *, estimate_cents: int) -> bool:
+    """Record which tenant's session held ``session.account_id`` from its request to its end; False if it
+    was recorded before (idempotent by session)."""
+    pk = LEASE_PK + session.account_id
+    item = {
+        "PK": pk,
+        "SK": join(to_iso(session.requested_at), session.session_id),
+        "tenant_id": session.tenant_id,
+        "account_id": session.account_id,
+        "session_id": session.session_id,
+        "user_id": session.user_id,
+        "lab_id": session.lab_id,
+        "month": session.month,
+        "start": to_iso(session.requested_at),
+        "end": to_iso(session.ended_at or session.ending_at or session.requested_at),
+        "estimate_cents": estimate_cents,
+        **owner_index(session.tenant_id, pk),
+    }
+    try:
+        control().create(item)
+    except Conflict:
+        return False
+    return True
+
+
+def leases_between(account_id: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The account's leases that started between two times: one Query per 100 (key range on the start)."""
+    table = control()
+    scope = QueryScope("", table.name, "", LEASE_PK + account_id, "")
+    out, cursor = [], None
+    while True:
+        page = table.query(scope=scope, limit=100, cursor=cursor, sk_between=(to_iso(since), to_iso(until) + "~"))
+        out += page.items
+        if not page.cursor:
+            return out
+        cursor = page.cursor
+
+
+def actual_get(tenant_id: str, session_id: str) -> dict[str, Any] | None:
+    return tenant_table(tenant_id).get(tenant_pk(tenant_id), join(ACTUAL, session_id), consistent=True)
+
+
+def actual_put(tenant_id: str, session_id: str, *, days: dict[str, int], revision: int, account_id: str) -> Also:
+    """Write the session's recorded figures at ``revision`` if it is still at ``revision - 1`` (for the
+    transaction of the event that records the difference: two runs never both record one revision)."""
+    table = tenant_table(tenant_id)
+    item = {
+        "PK": tenant_pk(tenant_id),
+        "SK": join(ACTUAL, session_id),
+        "entity": "spend-actual",
+        "account_id": account_id,
+        "days": days,
+        "revision": revision,
+    }
+    put: dict[str, Any] = {"TableName": table.name, "Item": serialize(item)}
+    if revision == 1:
+        put["ConditionExpression"] = "attribute_not_exists(PK)"
+    else:
+        put["ConditionExpression"] = "revision = :previous"
+        put["ExpressionAttributeValues"] = serialize({":previous": revision - 1})
+    return Also({"Put": put}, "actual", "Another run recorded this revision.", "actual_moved")

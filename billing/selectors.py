@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from billing import providers
 from billing import repository as repo
 from billing.domain import BillingState, Invoice, InvoiceStatus, MonthUsage, Price, Wallet
+from billing.providers import PaymentMethod
 from billing.services import month_of, plan_of, price_table, tenants_all
 from cloudkida import clock
 from cloudkida.errors import NotFound, ValidationFailed
@@ -44,6 +46,12 @@ def usage_for_user(*, tenant_id: str, user_id: str, month: str | None = None) ->
 
 def billing_state(*, tenant_id: str) -> BillingState:
     return repo.state_get(tenant_id)
+
+
+def payment_method_current(*, tenant_id: str) -> PaymentMethod | None:
+    """The organisation's payment method as the provider has it (brand, last 4), or None: one provider read."""
+    state = repo.state_get(tenant_id)
+    return providers.provider().payment_method(customer_id=state.customer_id) if state.customer_id else None
 
 
 def limit_alerts(*, tenant_id: str, month: str | None = None) -> list[dict]:

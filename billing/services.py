@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.selectors import user_counts, user_find
-from billing import providers
+from billing import costs, providers
 from billing import repository as repo
 from billing.domain import (
     TRANSITIONS,
@@ -36,11 +36,12 @@ from billing.domain import (
 )
 from cloudkida import clock, email, events
 from cloudkida.bootstrap import Outcome
+from cloudkida.dynamo import Also
 from cloudkida.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from cloudkida.ids import new_ulid
 from labs import ports
 from labs.domain import LabSession, SessionEvent, SessionState
-from labs.selectors import lab_session_get
+from labs.selectors import lab_session_get, pool_shards
 from tenants.domain import Tenant, TenantStatus
 from tenants.plans import PLANS
 from tenants.selectors import tenant_get_cached, tenant_list
@@ -50,6 +51,15 @@ CREDITS_PLAN = "credits"
 TENANT_WALLET = "TENANT"
 SEED_DATE = date(2020, 1, 1)
 LEARNER_MINUTE_USD = Decimal("0.050")  # seed price of a lab minute for the shared tenant's learners
+# API calls a month includes and the price of each 1,000 beyond, per tier: seeded as each plan's row from
+# API_PRICES_FROM (the rows before it stay as they were: an invoice keeps the prices of its period).
+API_PRICES_FROM = date(2027, 1, 1)
+API_ALLOWANCES = {
+    "basic": (10_000, Decimal("0.50")),
+    "standard": (100_000, Decimal("0.40")),
+    "premium": (500_000, Decimal("0.30")),
+    "platinum": (2_000_000, Decimal("0.20")),
+}
 
 
 def month_of(at: datetime) -> str:
@@ -79,6 +89,16 @@ def price_seed_rows() -> list[Price]:
         )
         for tier, plan in PLANS.items()
     ]
+    rows += [
+        replace(
+            row,
+            effective_from=API_PRICES_FROM,
+            api_calls_included=API_ALLOWANCES[row.plan][0],
+            api_calls_1000_usd=API_ALLOWANCES[row.plan][1],
+        )
+        for row in rows
+        if row.plan in API_ALLOWANCES
+    ]
     rows.append(Price(CREDITS_PLAN, SEED_DATE, 0, 0, 0, LEARNER_MINUTE_USD))
     return rows
 
@@ -98,6 +118,8 @@ def price_add(
     extra_lab_minute_usd: Decimal,
     aws_markup_percent: int = 0,
     extra_seat_cents: int = 0,
+    api_calls_included: int = 0,
+    api_calls_1000_usd: Decimal = Decimal("0"),
     actor: str,
 ) -> Price:
     """A new price row for a plan from a date on (a system admin's edit). Rows are never changed, so an
@@ -107,7 +129,7 @@ def price_add(
         raise ValidationFailed("No such plan.", code="invalid_plan", details={"plan": plan})
     if min(platform_fee_cents, included_lab_minutes, included_seats, aws_markup_percent, extra_seat_cents) < 0:
         raise ValidationFailed("Prices and allowances cannot be negative.", code="invalid_price")
-    if extra_lab_minute_usd < 0:
+    if extra_lab_minute_usd < 0 or api_calls_included < 0 or Decimal(api_calls_1000_usd) < 0:
         raise ValidationFailed("Prices and allowances cannot be negative.", code="invalid_price")
     price = Price(
         plan,
@@ -118,6 +140,8 @@ def price_add(
         Decimal(extra_lab_minute_usd),
         extra_seat_cents=extra_seat_cents,
         aws_markup_percent=aws_markup_percent,
+        api_calls_included=api_calls_included,
+        api_calls_1000_usd=Decimal(api_calls_1000_usd),
     )
     price_seed()  # the table says in full what was in force before this row
     if not repo.price_put(price):
@@ -190,16 +214,19 @@ def usage_record(
     user_id: str = "",
     lab_id: str = "",
     session_id: str = "",
+    also: list[Also] = (),
 ) -> str:
     """Record one usage event under its idempotency ``key``: "recorded" or "duplicate". An event for a
-    month already invoiced counts in the next open month as a visible adjustment (``adjusts``)."""
-    if not key or len(key) > 200 or quantity < 0:
+    month already invoiced counts in the next open month as a visible adjustment (``adjusts``). Only a
+    Cost Explorer correction (``lab_spend_actual``) may be negative; ``also`` joins the event's transaction."""
+    negative_allowed = kind is UsageKind.LAB_SPEND_ACTUAL
+    if not key or len(key) > 200 or (quantity < 0 and not negative_allowed):
         raise ValidationFailed("A usage event needs a key and a quantity of zero or more.", code="invalid_usage")
     period = month or month_of(at)
     adjusts = ""
     for _ in range(3):
         event = UsageEvent(tenant_id, key, kind, quantity, at, period, user_id, lab_id, session_id, adjusts)
-        outcome = repo.record_event(event)
+        outcome = repo.record_event(event, also)
         if outcome != "closed":
             if outcome == "recorded" and kind is UsageKind.LAB_MINUTES:
                 limits_check_alerts(tenant_id=tenant_id, month=period, user_id=user_id)
@@ -222,6 +249,9 @@ def session_meter(session: LabSession) -> dict[str, str]:
     settle its wallet hold if it has one."""
     if session.state is not SessionState.ENDED:
         return {}
+    spend_cents = round(session.spend_usd * 100)
+    if session.account_id:  # first, so a session whose minutes are metered always has its lease on record
+        repo.lease_put(session, estimate_cents=spend_cents)
     at = session.ended_at or clock.now()
     common = dict(tenant_id=session.tenant_id, at=at, month=session.month or month_of(session.requested_at))
     common.update(user_id=session.user_id, lab_id=session.lab_id, session_id=session.session_id)
@@ -233,7 +263,6 @@ def session_meter(session: LabSession) -> dict[str, str]:
             **common,
         )
     }
-    spend_cents = round(session.spend_usd * 100)
     if spend_cents:
         out["spend"] = usage_record(
             key=f"lab_spend_estimated:{session.session_id}",
@@ -283,6 +312,119 @@ def usage_reconcile(*, now: datetime | None = None) -> dict[str, int]:
             elif session.state is SessionState.FAILED:
                 hold_settle(session=session)
         report["holds_released"] += holds_release_stale(tenant_id=tenant.tenant_id, now=now)
+    return report
+
+
+# --- Cost Explorer actuals --------------------------------------------------------------------------------------
+def actuals_window(today: date) -> tuple[date, date]:
+    """The days a run re-reads: the last CLOUDKIDA_BILLING_ACTUALS_DAYS before today (today's figures are
+    still being written), from the previous month's first day while its figures may still be revised."""
+    start = today - timedelta(days=settings.CLOUDKIDA_BILLING_ACTUALS_DAYS)
+    if today.day <= settings.CLOUDKIDA_BILLING_ACTUALS_PREVIOUS_MONTH_UNTIL_DAY:
+        start = min(start, (today.replace(day=1) - timedelta(days=1)).replace(day=1))
+    return start, today
+
+
+def _overlap_seconds(lease: dict[str, Any], day: date) -> float:
+    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    low = max(clock.from_iso(lease["start"]), day_start)
+    high = min(clock.from_iso(lease["end"]), day_start + timedelta(days=1))
+    return max(0.0, (high - low).total_seconds())
+
+
+def _split(total_cents: int, weights: list[float]) -> list[int]:
+    """``total_cents`` shared in proportion to ``weights``; the shares add up to it exactly."""
+    whole = sum(weights)
+    shares, before, running = [], 0, 0.0
+    for weight in weights:
+        running += weight
+        upto = round(total_cents * running / whole)
+        shares.append(upto - before)
+        before = upto
+    return shares
+
+
+def lease_day_shares(leases: list[dict[str, Any]], figures: costs.DailyCosts, account: str) -> dict[str, dict]:
+    """Each lease's cents of its account's known days: a day's cost is shared among the sessions that held
+    the account that day by the time each held it; a day no session held is the platform's (not billed)."""
+    out: dict[str, dict] = {}
+    for day in sorted(figures.days):
+        holders = [(lease, _overlap_seconds(lease, day)) for lease in leases]
+        holders = [(lease, seconds) for lease, seconds in holders if seconds > 0]
+        if not holders:
+            continue
+        total = cents_of(figures.amounts.get((account, day), Decimal(0)))
+        for (lease, _seconds), share in zip(holders, _split(total, [s for _l, s in holders]), strict=True):
+            out.setdefault(lease["session_id"], {"lease": lease, "days": {}})["days"][day.isoformat()] = share
+    return out
+
+
+def cents_of(amount_usd: Decimal) -> int:
+    return int((amount_usd * 100).quantize(Decimal("1"), rounding="ROUND_HALF_UP"))
+
+
+def actual_record(*, lease: dict[str, Any], days: dict[str, int]) -> str:
+    """Record a session's Cost Explorer figures as a ``lab_spend_actual`` event of the difference from what
+    was recorded before (the first time, less the session's estimate: actuals replace the estimate), under
+    ``lab_spend_actual:<session>:r<revision>``, in one transaction with the session's record of its figures.
+    "recorded", "unchanged" (a rerun), "duplicate" or "raced" (another run recorded that revision)."""
+    tenant_id, session_id = lease["tenant_id"], lease["session_id"]
+    state = repo.actual_get(tenant_id, session_id)
+    before = {k: int(v) for k, v in (state or {}).get("days", {}).items()}
+    merged = {**before, **days}
+    if state is not None and merged == before:
+        return "unchanged"
+    revision = int(state["revision"]) + 1 if state else 1
+    delta = sum(merged.values()) - sum(before.values())
+    if state is None:
+        delta -= int(lease.get("estimate_cents", 0))
+    try:
+        return usage_record(
+            tenant_id=tenant_id,
+            key=f"lab_spend_actual:{session_id}:r{revision}",
+            kind=UsageKind.LAB_SPEND_ACTUAL,
+            quantity=delta,
+            at=clock.from_iso(lease["end"]),
+            month=lease.get("month") or month_of(clock.from_iso(lease["start"])),
+            user_id=lease.get("user_id", ""),
+            lab_id=lease.get("lab_id", ""),
+            session_id=session_id,
+            also=[
+                repo.actual_put(tenant_id, session_id, days=merged, revision=revision, account_id=lease["account_id"])
+            ],
+        )
+    except Conflict as conflict:
+        if conflict.code == "actual_moved":
+            return "raced"
+        raise
+
+
+def actual_spend_reconcile(*, now: datetime | None = None) -> dict[str, int]:
+    """The daily Cost Explorer job: per shard one GetCostAndUsage over ``actuals_window``; per account with
+    cost, one Query of its leases; per session that held it, the difference from what was recorded (nothing
+    on a rerun; a revised figure records only its difference). A correction for an invoiced month lands in
+    the next open month as an adjustment (``usage_record``)."""
+    now = now or clock.now()
+    start, end = actuals_window(now.date())
+    report = {"shards": 0, "accounts": 0, "sessions": 0, "recorded": 0, "unattributed_cents": 0}
+    earliest = datetime(start.year, start.month, start.day, tzinfo=UTC) - timedelta(days=2)  # leases ≤ 2 days
+    until = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    for shard in pool_shards():
+        report["shards"] += 1
+        figures = costs.daily_costs(shard, start, end)
+        for account in sorted(figures.accounts()):
+            report["accounts"] += 1
+            shares = lease_day_shares(repo.leases_between(account, earliest, until), figures, account)
+            held = {day for entry in shares.values() for day in entry["days"]}
+            report["unattributed_cents"] += sum(
+                cents_of(amount)
+                for (acct, day), amount in figures.amounts.items()
+                if acct == account and day.isoformat() not in held
+            )
+            for entry in shares.values():
+                report["sessions"] += 1
+                if actual_record(lease=entry["lease"], days=entry["days"]) == "recorded":
+                    report["recorded"] += 1
     return report
 
 
@@ -616,12 +758,45 @@ def invoice_lines(usage: MonthUsage, price: Price, *, mode: str = "invoice") -> 
                 extra_seats * price.extra_seat_cents,
             )
         )
+    calls = usage.get("api_calls")
+    if price.api_calls_included or price.api_calls_1000_usd:
+        beyond = max(0, calls - price.api_calls_included)
+        lines.append(
+            InvoiceLine(
+                "api_calls",
+                f"API calls beyond allowance: {calls} made, {price.api_calls_included} included (per 1,000)",
+                beyond,
+                str(price.api_calls_1000_usd),
+                price.api_calls_cents(beyond),
+            )
+        )
+    # Lab AWS spend: each session's Cost Explorer actual where it has arrived, its estimate otherwise (the
+    # actual events carry actual − estimate), with the plan's markup; a correction to an invoiced month is its
+    # own adjustment line (it may be a credit).
     spend = usage.get("spend_estimated_cents") + usage.get("spend_actual_cents")
-    spend += usage.get("adjusted_spend_estimated_cents") + usage.get("adjusted_spend_actual_cents")
+    markup = price.aws_markup_percent
     if spend and mode != "credits":
-        amount = (spend * (100 + price.aws_markup_percent) + 50) // 100
-        lines.append(InvoiceLine("aws_spend", f"Lab AWS usage (+{price.aws_markup_percent}%)", 1, usd(amount), amount))
+        amount = _marked_up(spend, markup)
+        lines.append(InvoiceLine("aws_spend", f"Lab AWS usage (+{markup}%)", 1, usd(amount), amount))
+    late = usage.get("adjusted_spend_estimated_cents") + usage.get("adjusted_spend_actual_cents")
+    if late and mode != "credits":
+        amount = _marked_up(late, markup)
+        lines.append(
+            InvoiceLine(
+                "aws_spend_adjustment",
+                f"Adjustment: lab AWS usage of earlier months revised by AWS Cost Explorer (+{markup}%)",
+                1,
+                usd(amount),
+                amount,
+            )
+        )
     return lines
+
+
+def _marked_up(amount_cents: int, percent: int) -> int:
+    """``amount_cents`` plus ``percent``, rounded half away from zero (a credit rounds like a charge)."""
+    sign = -1 if amount_cents < 0 else 1
+    return sign * ((abs(amount_cents) * (100 + percent) + 50) // 100)
 
 
 def invoice_generate(*, tenant: Tenant, month: str, rows: list[Price] | None = None, issue: bool = True) -> Invoice:
@@ -633,6 +808,16 @@ def invoice_generate(*, tenant: Tenant, month: str, rows: list[Price] | None = N
     usage = repo.month_usage(tenant.tenant_id, month)
     state = repo.state_get(tenant.tenant_id)
     price = price_in_force(plan_of(tenant), month_start(month), rows)
+    beyond = max(0, usage.get("api_calls") - price.api_calls_included)
+    if beyond:  # the billed calls as a usage event, once per month (the line reads the counted calls)
+        usage_record(
+            tenant_id=tenant.tenant_id,
+            key=f"api_calls:{month}",
+            kind=UsageKind.API_CALLS,
+            quantity=beyond,
+            at=clock.now(),
+            month=month,
+        )
     draft = Invoice(
         tenant_id=tenant.tenant_id,
         month=month,
@@ -699,14 +884,30 @@ def invoice_issue(
     return _invoice_to_provider(tenant, invoice, state)
 
 
+def _with_customer(tenant: Tenant, state: BillingState | None = None) -> BillingState:
+    """The tenant's billing state with its payment provider's customer (created the first time)."""
+    state = state or repo.state_get(tenant.tenant_id, consistent=True)
+    if not state.customer_id:
+        customer = providers.provider().customer_create(
+            tenant_id=tenant.tenant_id, name=tenant.name, email=tenant.admin_email
+        )
+        state = repo.state_put(state, customer_id=customer)
+    return state
+
+
+def payment_method_session(*, tenant_id: str, return_url: str) -> providers.Checkout:
+    """A session of the provider's hosted page where a tenant admin adds or replaces the organisation's
+    payment method (Stripe: the Billing Portal's payment-method flow); the card never reaches CloudKida."""
+    tenant = tenant_get_cached(tenant_id=tenant_id)
+    state = _with_customer(tenant)
+    return providers.provider().payment_method_session(customer_id=state.customer_id, return_url=return_url)
+
+
 def _invoice_to_provider(tenant: Tenant, invoice: Invoice, state: BillingState | None) -> Invoice:
     if invoice.total_cents <= 0 or invoice.provider_invoice_id:
         return invoice
     provider = providers.provider()
-    state = state or repo.state_get(tenant.tenant_id)
-    if not state.customer_id:
-        customer = provider.customer_create(tenant_id=tenant.tenant_id, name=tenant.name, email=tenant.admin_email)
-        state = repo.state_put(state, customer_id=customer)
+    state = _with_customer(tenant, state)
     provider_id = provider.invoice_create(
         customer_id=state.customer_id, invoice=invoice, days_until_due=settings.CLOUDKIDA_BILLING_DUE_DAYS
     )

@@ -16,4 +16,8 @@ page_urlpatterns = [
     path("billing/invoices/<str:month>/csv", views.invoice_csv, name="billing-invoice-csv"),
     path("billing/credits/", views.credits_page, name="billing-credits"),
     path("billing/fake-checkout/<str:checkout_id>/", views.fake_checkout, name="billing-fake-checkout"),
+    path("billing/payment-method/", views.payment_method_manage, name="billing-payment-method"),
+    path(
+        "billing/fake-payment-method/<str:session_id>/", views.fake_payment_method, name="billing-fake-payment-method"
+    ),
 ]

@@ -2,7 +2,7 @@
 plan with a chart by day, spend by lab and by user, limits and alerts, invoices), a printable invoice and its
 CSV, and the credits page (a learner's own wallet in the shared tenant, the organisation's elsewhere) with
 buying credits through the provider's hosted checkout. The fake provider's checkout page stands in for the
-provider's locally (``make run``)."""
+provider's locally (``make run``), and so does its payment-method page for "Manage payment method"."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.views import portal_page
 from billing import providers, selectors, services
@@ -62,13 +62,24 @@ def billing_home(request):
     state = selectors.billing_state(tenant_id=tenant_id)
     invoices, _cursor = selectors.invoice_list(tenant_id=tenant_id, limit=12)
     minutes = usage.get("lab_minutes") + usage.get("adjusted_lab_minutes")
+    card, card_error = None, ""
+    try:
+        card = selectors.payment_method_current(tenant_id=tenant_id)
+    except ApplicationError as failure:  # the provider is down or not configured: the page still serves
+        card_error = failure.message
     context = {
+        "card": card,
+        "card_error": card_error,
+        "card_saved": request.GET.get("card") == "1",
+        "card_unavailable": request.GET.get("card") == "unavailable",
         "month": month,
         "usage": usage,
         "minutes": minutes,
         "price": price,
         "minute_price": str(price.extra_lab_minute_usd),
         "extra_minutes": max(0, minutes - price.included_lab_minutes),
+        "api_calls": usage.get("api_calls"),
+        "extra_api_calls": max(0, usage.get("api_calls") - price.api_calls_included),
         "estimate": usd(sum(line.amount_cents for line in services.invoice_lines(usage, price, mode=state.mode))),
         "bars": _bars(usage.by_day, 31),
         "by_lab": selectors.usage_breakdown(tenant_id=tenant_id, month=month, by="lab"),
@@ -193,3 +204,45 @@ def fake_checkout(request, checkout_id: str):
         services.webhook_handle(payload=payload, signature=providers.fake_signature(payload))
         return HttpResponseRedirect("/billing/credits/?paid=1")
     return render(request, "portal/billing/fake_checkout.html", {"amount": usd(amount), "checkout_id": checkout_id})
+
+
+@require_POST
+@portal_page(admin=True)
+def payment_method_manage(request):
+    """ "Manage payment method": off to the provider's hosted page, which sends the admin back here."""
+    try:
+        session = services.payment_method_session(
+            tenant_id=request.tenant.tenant_id, return_url=request.build_absolute_uri("/billing/?card=1")
+        )
+    except ApplicationError:
+        return HttpResponseRedirect("/billing/?card=unavailable")
+    return HttpResponseRedirect(session.url)
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page(admin=True)
+def fake_payment_method(request, session_id: str):
+    """The fake provider's hosted payment-method page (local runs and tests only): "Save card" records a card
+    on the organisation's fake customer and goes back. Another organisation's session is not found here."""
+    adapter = providers.provider()
+    if not isinstance(adapter, providers.FakeProvider) or settings.CLOUDKIDA_BILLING_PROVIDER != "fake":
+        raise Http404("No such page.")
+    state = selectors.billing_state(tenant_id=request.tenant.tenant_id)
+    if not state.customer_id or adapter.payment_method_customer(session_id) != state.customer_id:
+        raise Http404("No such session.")
+    error = ""
+    if request.method == "POST":
+        number = "".join(ch for ch in request.POST.get("card_number", "") if ch.isdigit())
+        if len(number) < 12:
+            error = "Enter a card number (any test number, such as 4242 4242 4242 4242)."
+        else:
+            brand = {"4": "visa", "5": "mastercard", "3": "amex"}.get(number[0], "card")
+            return HttpResponseRedirect(
+                adapter.payment_method_save(session_id=session_id, brand=brand, last4=number[-4:])
+            )
+    return render(
+        request,
+        "portal/billing/fake_payment_method.html",
+        {"session_id": session_id, "error": error},
+        status=400 if error else 200,
+    )

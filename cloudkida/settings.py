@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "billing.api_calls.ApiCallMiddleware",  # counts API calls by tenant credentials (batched, no write per call)
 ]
 
 ROOT_URLCONF = "cloudkida.urls"
@@ -560,3 +561,17 @@ CLOUDKIDA_BILLING_DUE_DAYS = int(_env("CLOUDKIDA_BILLING_DUE_DAYS", "14") or 14)
 CLOUDKIDA_BILLING_PLATFORM_COST_USD = _env("CLOUDKIDA_BILLING_PLATFORM_COST_USD", "0") or "0"
 # How far back (hours) the reconciliation job looks for ended sessions that no listener metered.
 CLOUDKIDA_BILLING_RECONCILE_HOURS = int(_env("CLOUDKIDA_BILLING_RECONCILE_HOURS", "48") or 48)
+# Cost Explorer actuals (billing.jobs.actual_spend, daily): how many days back each run re-reads (its figures
+# lag by up to a day and are revised), and until which day of a month the previous month is re-read as well
+# (AWS finalises a month's figures within the first days of the next).
+CLOUDKIDA_BILLING_ACTUALS_DAYS = int(_env("CLOUDKIDA_BILLING_ACTUALS_DAYS", "3") or 3)
+# API calls are counted in process and added to DynamoDB in batches: when the oldest pending call is this many
+# seconds old, or this many calls are pending (what a recycled Lambda instance can leave uncounted).
+CLOUDKIDA_BILLING_API_FLUSH_SECONDS = int(_env("CLOUDKIDA_BILLING_API_FLUSH_SECONDS", "30") or 30)
+CLOUDKIDA_BILLING_API_FLUSH_CALLS = int(_env("CLOUDKIDA_BILLING_API_FLUSH_CALLS", "100") or 100)
+# Off in tests unless a test turns it on: one process runs many tests, each with its own emulated AWS, and a
+# batch counted in one must not be written during another (which counts its own requests).
+CLOUDKIDA_BILLING_COUNT_API_CALLS = _env("CLOUDKIDA_BILLING_COUNT_API_CALLS", "0" if ENV == "test" else "1") == "1"
+CLOUDKIDA_BILLING_ACTUALS_PREVIOUS_MONTH_UNTIL_DAY = int(
+    _env("CLOUDKIDA_BILLING_ACTUALS_PREVIOUS_MONTH_UNTIL_DAY", "5") or 5
+)

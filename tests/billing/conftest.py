@@ -3,6 +3,7 @@ and the payment provider at the external edge (the fake adapter, or Stripe over 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -71,14 +72,18 @@ def fake_provider():
 
 def one_of_every_billing_kind(tenant_id: str, user_id: str) -> None:
     """Through billing's own services, leave the tenant at least one item of every tenant-owned billing kind:
-    a metered session (event, month and day totals, breakdowns), limits and an alert, a wallet with entries,
+    a metered session (event, month and day totals, breakdowns) with its account's lease and a Cost Explorer
+    actual, limits and an alert, a wallet with entries,
     a start's hold and a session's hold, and an issued invoice with its unpaid marker."""
     from billing import services  # lazy: imported by tests of other apps that need only this helper
 
     month = clock.now().strftime("%Y-%m")
     services.limits_set(tenant_id=tenant_id, monthly_limit_cents=1, user_monthly_limit_cents=0, actor="test")
     start = clock.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    services.session_meter(ended_session(tenant_id, user_id, minutes=1500, start=start))
+    session = ended_session(tenant_id, user_id, minutes=1500, start=start)
+    services.session_meter(replace(session, account_id="123456789012"))  # and its account's lease
+    (lease,) = services.repo.leases_between("123456789012", session.requested_at, session.requested_at)
+    services.actual_record(lease=lease, days={start.date().isoformat(): 7})
     services.credits_add(tenant_id=tenant_id, owner=user_id, amount_cents=10_000, key="grant:every-kind", kind="grant")
     services.wallet_reserve(tenant_id=tenant_id, owner=user_id, user_id=user_id, lab_id="held", amount_cents=300)
     services.wallet_reserve(tenant_id=tenant_id, owner=user_id, user_id=user_id, lab_id="bound", amount_cents=300)

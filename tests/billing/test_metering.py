@@ -44,7 +44,7 @@ def test_one_event_is_one_request_and_a_month_read_is_one_query():
     with count_requests() as counts:
         usage = selectors.usage_month(tenant_id=acme, month="2026-03")
     assert counts.by_operation == {"Query": 1}
-    assert usage.get("api_calls") == 6 and sorted(usage.by_day) == ["05", "06", "07"]
+    assert usage.get("api_calls_beyond") == 6 and sorted(usage.by_day) == ["05", "06", "07"]
 
 
 def test_months_and_tenants_are_kept_apart():

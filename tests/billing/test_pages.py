@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from django.conf import settings
@@ -142,10 +143,14 @@ def test_system_admins_see_margin_edit_prices_and_move_invoices(orgs, admin_clie
             "included_lab_minutes": "900",
             "included_seats": "25",
             "extra_lab_minute_usd": "0.06",
+            "api_calls_included": "20000",
+            "api_calls_1000_usd": "0.45",
         },
         follow=True,
     ).content.decode()
     assert "Price added." in prices and "2026-06-01" in prices
+    june = services.price_in_force("basic", date(2026, 6, 1))
+    assert (june.api_calls_included, str(june.api_calls_1000_usd)) == (20000, "0.45")
     acme = tid("acme")
     listed = admin_client.get(f"/admin/billing/invoices/?tenant={acme}").content.decode()
     assert selectors.invoice_get(tenant_id=acme, month="2026-03").number in listed
@@ -156,3 +161,30 @@ def test_system_admins_see_margin_edit_prices_and_move_invoices(orgs, admin_clie
     admin_client.post("/admin/billing/wallets/", {"tenant": acme, "owner": "TENANT", "amount_usd": "12.50"})
     assert selectors.wallet_get(tenant_id=acme, owner="TENANT").balance_cents == 1250
     assert Client().get("/admin/billing/margin/").status_code == 302  # not signed in: to the login
+
+
+def test_manage_payment_method_goes_to_the_providers_page_and_the_card_is_shown_by_brand_and_last_4(orgs):
+    acme_admin = _portal("acme", "admin@acme.example")
+    assert "No payment method on file" in acme_admin.get("/billing/").content.decode()
+    away = acme_admin.post("/billing/payment-method/")
+    assert away.status_code == 302 and away["Location"].startswith("/billing/fake-payment-method/bps_fake_")
+    hosted = away["Location"]
+    assert acme_admin.get(hosted).status_code == 200
+    # Another organisation's admin cannot open (or complete) Acme's session.
+    globex_admin = _portal("globex", "admin@globex.example")
+    assert globex_admin.get(hosted).status_code == 404
+    assert globex_admin.post(hosted, {"card_number": "5555555555554444"}).status_code == 404
+    back = acme_admin.post(hosted, {"card_number": "4242 4242 4242 4242"})
+    assert back.status_code == 302 and back["Location"] == "http://acme.localhost/billing/?card=1"
+    html = acme_admin.get("/billing/?card=1").content.decode()
+    assert "Visa ending in 4242" in html and "Manage payment method" in html
+    assert "4242" not in globex_admin.get("/billing/").content.decode()
+    assert acme_admin.get(hosted).status_code == 404  # a session is used once
+
+
+def test_only_an_admin_manages_the_payment_method(orgs):
+    acme = tid("acme")
+    learner(acme, "lee@acme.example")
+    response = _portal("acme", "lee@acme.example").post("/billing/payment-method/")
+    assert response.status_code == 403
+    assert selectors.billing_state(tenant_id=acme).customer_id  # (from its invoice) unchanged by the learner

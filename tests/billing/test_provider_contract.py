@@ -179,3 +179,39 @@ def test_stripe_without_its_keys_refuses_rather_than_accepting_any_signature(set
     with pytest.raises(ServiceUnavailable) as refused:
         providers.StripeProvider()
     assert refused.value.code == "payments_not_configured"
+
+
+def test_the_hosted_payment_method_page_records_the_card_shown_as_brand_and_last_4(adapter):
+    provider, mock = adapter
+    customer = provider.customer_create(tenant_id=TENANT, name="Acme Org", email="admin@acme.example")
+    back = "https://acme.cloudkida.example/billing/"
+    session = provider.payment_method_session(customer_id=customer, return_url=back)
+    assert session.checkout_id and session.url
+    if mock:
+        sent = _sent(mock, "/v1/billing_portal/sessions")
+        assert (sent["customer"], sent["return_url"]) == (customer, back)
+        assert sent["flow_data[type]"] == "payment_method_update"
+        assert session.url.startswith("https://billing.stripe.com/")
+    else:  # the stand-in page: the admin saves a card there, and is sent back
+        assert provider.payment_method(customer_id=customer) is None
+        assert session.url == f"/billing/fake-payment-method/{session.checkout_id}/"
+        assert provider.payment_method_save(session_id=session.checkout_id, brand="visa", last4="4242") == back
+        with pytest.raises(ValidationFailed):  # a session is used once
+            provider.payment_method_save(session_id=session.checkout_id, brand="visa", last4="4242")
+    method = provider.payment_method(customer_id=customer)
+    assert (method.brand, method.last4) == ("visa", "4242")
+    if mock:
+        read = [c for c in mock.calls if c.request.method == "GET"][-1].request.url
+        assert parse_qs(read.split("?", 1)[1])["expand[0]"] == ["invoice_settings.default_payment_method"]
+
+
+def test_stripe_shows_the_first_card_when_no_default_is_set_and_none_without_a_card():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for route, body in FIXTURES.items():
+            if not route.startswith("_"):
+                method, path = route.split(" ", 1)
+                mock.add(method, f"https://api.stripe.com{path}", json=body, status=200)
+        provider = providers.StripeProvider(api_key="sk_test_contract", webhook_secret=SECRET)
+        method = provider.payment_method(customer_id="cus_Qk3mU1pNoDefault")
+        assert (method.brand, method.last4) == ("mastercard", "4444")
+        assert provider.payment_method(customer_id="cus_Qk3mU1pNoCard") is None

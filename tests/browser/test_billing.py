@@ -1,6 +1,6 @@
 """Billing's pages in a real browser (axe-core on each, screenshots kept): a tenant admin signs in through
 the hosted UI, reads this month's usage against the plan and the day chart, prints an invoice, and buys
-credits through the (fake) provider's hosted checkout."""
+credits through the (fake) provider's hosted checkout, and sets the payment method on its hosted page."""
 
 from __future__ import annotations
 
@@ -63,3 +63,14 @@ def test_a_tenant_admin_reads_usage_prints_an_invoice_and_buys_credits(site, bro
     browser.audit("paid")
     browser.screenshot("credits")
     assert selectors.wallet_get(tenant_id=acme, owner=services.TENANT_WALLET).balance_cents == 2500
+    # The payment method: off to the provider's hosted page (the fake's stand-in), back with the card shown.
+    page.goto(site.tenant("acme", "/billing/"))
+    assert "No payment method on file" in page.locator("#card-on-file").inner_text()
+    page.get_by_role("button", name="Manage payment method").click()
+    page.get_by_role("button", name="Save card").wait_for()
+    browser.audit("payment-method")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Save card").click()
+    page.locator("#card-on-file").wait_for()
+    assert page.locator("#card-on-file").inner_text().startswith("Visa ending in 4242")
+    browser.screenshot("payment-method")
