@@ -5,6 +5,7 @@ invoice, and an account's cost bills only the tenant whose session held it that 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -173,3 +174,27 @@ def test_the_window_covers_the_lag_and_the_previous_month_until_its_figures_are_
     )
     assert services.actuals_window(datetime(2026, 3, 5).date())[0] == datetime(2026, 2, 1).date()
     assert services.actuals_window(datetime(2026, 3, 6).date())[0] == datetime(2026, 3, 3).date()
+
+
+def test_two_runs_at_once_record_each_sessions_actual_once(leased):
+    """The per-session record moves from one revision to the next only on condition that it is still at the
+    previous one, in the event's own transaction: of two runs racing, one records and the other sees it."""
+    acme, globex, *_ = leased
+    _serve(MARCH)
+    barrier, reports, errors = threading.Barrier(2), [], []
+
+    def run():
+        barrier.wait()
+        try:
+            reports.append(_run(at(12, 6)))
+        except Exception as error:  # a lost race must not fail the job
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(reports) == 2
+    assert sum(r["recorded"] for r in reports) == 3
+    assert _spend(acme, "2026-03") == (125, 275, 0, 0) and _spend(globex, "2026-03") == (0, 150, 0, 0)

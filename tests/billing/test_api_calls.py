@@ -5,6 +5,7 @@ the portal's session or refused calls; the invoice bills the calls beyond the al
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -119,3 +120,23 @@ def test_the_allowance_is_a_price_row_with_an_effective_date():
         ("2027-01-01", 10_000),
     ]
     assert Price("basic", SIGNED_UP.date(), 0, 0, 0, 0, api_calls_1000_usd=2).api_calls_cents(1_500) == 300
+
+
+def test_calls_counted_from_many_threads_at_once_are_all_written_once(counting):
+    """Django serves requests on threads (and a Lambda instance one at a time): counts taken concurrently,
+    with batches flushing while others count, add up to exactly the calls made."""
+    acme, globex = counting
+    barrier = threading.Barrier(8)
+
+    def calls(tenant_id: str):
+        barrier.wait()
+        for _ in range(60):
+            api_calls.accumulator.count(tenant_id, JANUARY)
+
+    threads = [threading.Thread(target=calls, args=(acme if n % 2 else globex,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    api_calls.accumulator.flush()
+    assert (_counted(acme), _counted(globex)) == (240, 240)
