@@ -150,6 +150,20 @@ def production_stage(moto_server, settings):
     aws.reset()
 
 
+def _trigger(source: str, tenant, username: str) -> dict:
+    """A user-pool trigger event as Cognito sends it to the function."""
+    return {
+        "version": "1",
+        "region": "us-east-1",
+        "userPoolId": tenant.identity["user_pool_id"],
+        "userName": username,
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": tenant.identity["client_id"]},
+        "triggerSource": source,
+        "request": {"userAttributes": {"email": "emp@acme.example"}},
+        "response": {},
+    }
+
+
 def test_the_package_serves_a_tenant_host_the_authorizer_an_api_call_and_workflow_steps(
     packages, production_stage, moto_server
 ):
@@ -169,10 +183,16 @@ def test_the_package_serves_a_tenant_host_the_authorizer_an_api_call_and_workflo
                 {"event": {"command": STEP_COMMAND, "workflow": "onboarding", "step": s, "subject_id": beta.tenant_id}}
                 for s in steps
             ),
+            # Cognito's triggers, through the entry point to the federation code: a provider acme never
+            # connected is refused (Cognito then refuses the sign-in); a trigger nobody serves goes back as is.
+            {"event": _trigger("PreSignUp_ExternalProvider", acme, "nosuch_emp-1")},
+            {"event": _trigger("CustomMessage_SignUp", acme, "ada@acme.example")},
         ],
         moto_server,
     )
-    home, health, *ran = portal["results"]
+    home, health, *ran, refused, untouched = portal["results"]
+    assert refused == {"error": "SignInRefused", "message": "This identity provider is not one of this organisation's."}
+    assert untouched["ok"]["triggerSource"] == "CustomMessage_SignUp" and untouched["ok"]["response"] == {}
     assert home["ok"]["statusCode"] == 200 and "Acme Labs" in home["ok"]["body"]
     assert health["ok"]["statusCode"] == 200
     assert [r.get("error") for r in ran] == [None] * len(steps), ran
