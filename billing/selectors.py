@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from billing import providers
+from billing import providers, services
 from billing import repository as repo
 from billing.domain import BillingState, Invoice, InvoiceStatus, MonthUsage, Price, Wallet
 from billing.providers import PaymentMethod
 from billing.services import month_of, plan_of, price_table, tenants_all
 from cloudkida import clock
 from cloudkida.errors import NotFound, ValidationFailed
+from tenants.selectors import tenant_get_cached
 
 
 def month_checked(month: str | None) -> str:
@@ -46,6 +47,28 @@ def usage_for_user(*, tenant_id: str, user_id: str, month: str | None = None) ->
 
 def billing_state(*, tenant_id: str) -> BillingState:
     return repo.state_get(tenant_id)
+
+
+@dataclass(frozen=True)
+class MonthSoFar:
+    """A month as the billing page and the dashboard show it: usage, the prices in force, lab minutes
+    (adjustments included) and what the invoice would be now."""
+
+    usage: MonthUsage
+    price: Price
+    state: BillingState
+    minutes: int
+    estimate_cents: int
+
+
+def month_so_far(*, tenant_id: str, month: str | None = None) -> MonthSoFar:
+    month = month_checked(month)
+    usage = usage_month(tenant_id=tenant_id, month=month)
+    price = services.price_in_force(plan_of(tenant_get_cached(tenant_id=tenant_id)), services.month_start(month))
+    state = billing_state(tenant_id=tenant_id)
+    lines = services.invoice_lines(usage, price, mode=state.mode)
+    minutes = usage.get("lab_minutes") + usage.get("adjusted_lab_minutes")
+    return MonthSoFar(usage, price, state, minutes, sum(line.amount_cents for line in lines))
 
 
 def payment_method_current(*, tenant_id: str) -> PaymentMethod | None:

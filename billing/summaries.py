@@ -1,20 +1,15 @@
 """Billing's figure on the tenant admin's dashboard (``cloudkida.navigation.add_summary``): this month's lab
-minutes against the plan, and what the month costs so far (the same estimate as the billing page)."""
+minutes against the plan, and what the month costs so far (the billing page's own estimate)."""
 
 from __future__ import annotations
 
-from billing import selectors, services
+from billing import selectors
 from billing.domain import usd
-from tenants.selectors import tenant_get_cached
 
 
 def this_month(tenant_id: str) -> tuple[str, str]:
-    month = selectors.month_checked(None)
-    usage = selectors.usage_month(tenant_id=tenant_id, month=month)
-    price = services.price_in_force(
-        services.plan_of(tenant_get_cached(tenant_id=tenant_id)), services.month_start(month)
+    month = selectors.month_so_far(tenant_id=tenant_id)
+    return (
+        f"{month.minutes:,} lab minutes",
+        f"of {month.price.included_lab_minutes:,} included · ${usd(month.estimate_cents)} so far",
     )
-    state = selectors.billing_state(tenant_id=tenant_id)
-    minutes = usage.get("lab_minutes") + usage.get("adjusted_lab_minutes")
-    estimate = usd(sum(line.amount_cents for line in services.invoice_lines(usage, price, mode=state.mode)))
-    return f"{minutes:,} lab minutes", f"of {price.included_lab_minutes:,} included · ${estimate} so far"

@@ -20,7 +20,6 @@ from cloudkida import clock
 from cloudkida.apis import csv_response
 from cloudkida.errors import ApplicationError
 from cloudkida.identity.principal import Role
-from tenants.selectors import tenant_get_cached
 
 
 def _bars(by_day: dict[str, dict[str, int]], days: int) -> list[dict]:
@@ -56,12 +55,9 @@ def billing_home(request):
         month = selectors.month_checked(request.GET.get("month") or None)
     except ApplicationError:
         month = selectors.month_checked(None)
-    usage = selectors.usage_month(tenant_id=tenant_id, month=month)
-    tenant = tenant_get_cached(tenant_id=tenant_id)
-    price = services.price_in_force(services.plan_of(tenant), services.month_start(month))
-    state = selectors.billing_state(tenant_id=tenant_id)
+    so_far = selectors.month_so_far(tenant_id=tenant_id, month=month)
+    usage, price, state, minutes = so_far.usage, so_far.price, so_far.state, so_far.minutes
     invoices, _cursor = selectors.invoice_list(tenant_id=tenant_id, limit=12)
-    minutes = usage.get("lab_minutes") + usage.get("adjusted_lab_minutes")
     card, card_error = None, ""
     try:
         card = selectors.payment_method_current(tenant_id=tenant_id)
@@ -80,7 +76,7 @@ def billing_home(request):
         "extra_minutes": max(0, minutes - price.included_lab_minutes),
         "api_calls": usage.get("api_calls"),
         "extra_api_calls": max(0, usage.get("api_calls") - price.api_calls_included),
-        "estimate": usd(sum(line.amount_cents for line in services.invoice_lines(usage, price, mode=state.mode))),
+        "estimate": usd(so_far.estimate_cents),
         "bars": _bars(usage.by_day, 31),
         "by_lab": selectors.usage_breakdown(tenant_id=tenant_id, month=month, by="lab"),
         "by_user": selectors.usage_breakdown(tenant_id=tenant_id, month=month, by="user"),
